@@ -1,0 +1,40 @@
+# sopflow: `make run` serves a demo site, `make test` runs the whole suite.
+# DATABASE_URL switches from the embedded SQLite file (var/db.sqlite3) to PostgreSQL.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+
+.PHONY: run setup test test-fast serve bench messages clean
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+# Database, the shipped SOPs and one demo user per position.
+setup: $(STAMP)
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py import_sops fixtures/sops
+	@if $(BIN)/python manage.py help demo_users >/dev/null 2>&1; then $(BIN)/python manage.py demo_users; fi
+
+run: setup
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The whole suite. Browser tests need Debian's chromium (.ci/run installs it).
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not browser"
+
+# Refresh the translation catalogue after changing user-visible strings.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l id --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	$(BIN)/python manage.py compilemessages -l id --ignore '.venv/*'
+
+clean:
+	rm -rf var .pytest_cache
