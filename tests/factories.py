@@ -1,0 +1,31 @@
+"""factory_boy factories: the small cast that tests share."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from procedures import models
+
+
+class OfficeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Office
+
+    name = factory.Sequence(lambda n: f"Kantor Uji {n}")
+
+
+class PositionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Position
+
+    office = factory.SubFactory(OfficeFactory)
+    name = factory.Sequence(lambda n: f"Jabatan {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    password = factory.PostGenerationMethodCall("set_password", "rahasia-uji-123")

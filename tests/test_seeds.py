@@ -1,0 +1,127 @@
+"""The five SOPs sopflow ships with, checked against what their sheets say."""
+
+import io
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from django.core.management import call_command
+
+from procedures.library import Outcome, sop_import
+from procedures.models import Office, Position, Sop
+from procedures.sopfile import load, schema
+
+SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "sops"
+FILES = sorted(SEEDS.glob("*.yaml"))
+
+
+def test_five_seed_files_ship():
+    assert [path.name[:3] for path in FILES] == ["000", "001", "002", "003", "004"]
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_shipped_file_validates_against_the_published_schema(path):
+    # A YAML 1.2 reader (as editors use) sees dates as text; so does BaseLoader-free safe_load of quoted dates.
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506
+    # BaseLoader keeps every scalar as text; restore the integers the schema expects.
+    for step in data["langkah"]:
+        step["nomor"] = int(step["nomor"])
+        for key in ("ya", "tidak"):
+            if key in step and step[key] != "selesai":
+                step[key] = int(step[key])
+    if "revisi" in data:
+        data["revisi"] = int(data["revisi"])
+    jsonschema.validate(data, schema())
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_shipped_file_is_valid_and_says_its_total_right(path):
+    document = load(path.read_bytes())
+    assert document.total().warning is None
+
+
+def doc(prefix: str):
+    return load(next(path for path in FILES if path.name.startswith(prefix)).read_bytes())
+
+
+def actors(document) -> dict[int, str]:
+    return {step.nomor: step.pelaksana for step in document.langkah}
+
+
+def test_000_bina_potensi_masyarakat():
+    document = doc("000")
+    assert len(document.langkah) == 17
+    kasi, kabid, sekretaris, kasat = document.pelaksana
+    assert (kasi, kabid, sekretaris, kasat) == ("Kasi Bina Potensi Masyarakat", "Kabid Linmas", "Sekretaris", "Kasat Pol PP")
+    expected = {1: kasi, 2: kasi, 3: kasi, 4: kasi, 5: kabid, 6: sekretaris, 7: kasi, 8: kasi, 9: kasat,
+                10: kasat, 11: kabid, 12: kabid, 13: kabid, 14: kasi, 15: kabid, 16: kasat, 17: kasi}
+    assert actors(document) == expected
+    assert all(step.kelengkapan and step.output for step in document.langkah)
+
+
+def test_001_kesbangpol_adds_up_to_its_printed_total():
+    document = doc("001")
+    assert len(document.langkah) == 15 and len(document.pelaksana) == 5
+    assert document.jumlah_waktu == "5 hari 4 jam 45 menit"
+    assert str(document.total().computed) == "5 hari 4 jam 45 menit"
+    assert document.langkah[0].simbol == "mulai" and document.langkah[0].pelaksana == "Kasi"
+    assert document.langkah[11].waktu == "2 hari" and "2 Menit" in document.langkah[11].keterangan
+    assert document.disahkan_oleh["nip"] == "196406061985031015"
+    for section in ("dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan", "peringatan", "pencatatan"):
+        assert getattr(document, section), section
+    for step in document.langkah[4:]:
+        assert step.keterangan, f"step {step.nomor} should say its actor was inferred"
+
+
+def test_002_binpolmas_on_wita_with_nrp():
+    document = doc("002")
+    assert len(document.langkah) == 3 and len(document.pelaksana) == 6
+    assert document.time_zone == "Asia/Makassar"
+    assert document.disahkan_oleh["nip"] == "76050993"
+    for step, letter in zip(document.langkah, "ABC"):
+        assert step.kegiatan.startswith(f"{letter}.")
+        assert "Maksud" in step.kegiatan and "Tujuan" in step.kegiatan
+        assert step.waktu.lower() == "1 jam"
+
+
+def test_003_prodeskel_decisions_and_loops():
+    document = doc("003")
+    assert len(document.langkah) == 13 and len(document.pelaksana) == 5
+    decisions = {step.nomor: (step.ya, step.tidak) for step in document.langkah if step.simbol == "keputusan"}
+    assert set(decisions) == {4, 5, 10}
+    assert decisions[4] == (5, 3)
+    assert decisions[5] == (6, 4)
+    ya, tidak = decisions[10]
+    assert actors(document)[tidak] == "Pokja Profil Kampung/Kelurahan"
+    assert any(step.waktu.lower() == "1 bulan" for step in document.langkah)
+
+
+def test_004_patroli_ends_without_violation():
+    document = doc("004")
+    assert len(document.langkah) == 12 and len(document.pelaksana) == 4
+    decisions = {step.nomor: (step.ya, step.tidak) for step in document.langkah if step.simbol == "keputusan"}
+    assert decisions == {7: (8, "selesai"), 8: (9, "selesai"), 9: (10, "selesai")}
+    step4 = document.langkah[3]
+    assert (step4.waktu, step4.duration.low, step4.duration.high) == ("3-4 jam", 3, 4)
+
+
+@pytest.mark.django_db
+def test_importing_the_seeds_gives_five_sops_and_shared_positions():
+    results = [sop_import(data=path.read_bytes(), source=path.name) for path in FILES]
+    assert [result.outcome for result in results] == [Outcome.CREATED] * 5
+    assert all(not result.warnings for result in results)
+    assert Sop.objects.count() == 5
+    satpol = Office.objects.get(name="Satuan Polisi Pamong Praja")
+    assert satpol.sops.count() == 2
+    assert Position.objects.filter(office=satpol, name="Kasat Pol PP").count() == 1
+    assert Position.objects.filter(office=satpol).count() == 7  # 4 + 4 columns, one shared
+    assert Office.objects.get(name="Satbinmas Polres Gorontalo Kota").time_zone == "Asia/Makassar"
+
+
+@pytest.mark.django_db
+def test_the_import_command_reports_no_warning_for_the_seeds():
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_sops", str(SEEDS), stdout=out, stderr=err)
+    assert out.getvalue().count("\n") == 5
+    assert err.getvalue() == ""
