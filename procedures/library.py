@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from procedures.durations import Duration
-from procedures.models import KelengkapanItem, Office, Position, Sop, SopColumn, SopRevision, Step
+from procedures.models import KelengkapanItem, Office, Position, Sop, SopColumn, SopRevision, Step, guess_level
 from procedures.sopfile import END, Problem, SopDocument, SopFileError, StepDocument, dump, load
 
 
@@ -151,7 +151,7 @@ def _store(document: SopDocument, *, source: str, user, total: str) -> tuple[Sop
     for order, label in enumerate(document.pelaksana, start=1):
         position = Position.objects.filter(office=office, name__iexact=label).first()
         if position is None:
-            position = Position.objects.create(office=office, name=label)
+            position = Position.objects.create(office=office, name=label, level=guess_level(label))
         columns[label] = SopColumn(revision=revision, order=order, label=label, position=position)
     SopColumn.objects.bulk_create(columns.values())
 

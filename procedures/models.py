@@ -17,7 +17,9 @@ import zoneinfo
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 # ---------------------------------------------------------------------------------------------
 # Organisation
@@ -66,10 +68,22 @@ class Office(models.Model):
 class Position(models.Model):
     """A position (jabatan) of an office; the role columns of its SOPs map to positions."""
 
+    class Level(models.IntegerChoices):
+        LEADER = 1, _("Head of office (Kepala, Kadis, Kasat)")
+        BUREAU = 2, _("Head of division or secretary (Kabid, Sekretaris, KBO)")
+        SECTION = 3, _("Head of section or unit (Kasi, Kasubag, Kanit)")
+        STAFF = 4, _("Staff (Staf, Petugas, Banit, Tim)")
+
     office = models.ForeignKey(
         Office, on_delete=models.CASCADE, related_name="positions", verbose_name=_("office")
     )
     name = models.CharField(_("name"), max_length=255)
+    # Who may reassign a task and who approves: a position of a lower level number in the same
+    # SOP is a head of the positions below it. Guessed from the title on import, editable.
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, default=Level.STAFF)
+    holders = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="positions", verbose_name=_("holders")
+    )
 
     class Meta:
         verbose_name = _("position")
@@ -356,3 +370,342 @@ class KelengkapanItem(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+def guess_level(name: str) -> int:
+    """Guess a position's level from its title ("Kasat Pol PP" → head of office)."""
+    first = name.split()[0].casefold() if name.split() else ""
+    if first in {"kepala", "kadis", "kasat", "kapolres", "kaban", "kakan", "camat", "walikota", "bupati"}:
+        return Position.Level.LEADER
+    if first in {"sekretaris", "kabid", "kabag", "kbo", "wakil", "wakasat", "sekdis"}:
+        return Position.Level.BUREAU
+    if first in {"kasi", "kasie", "kasubag", "kasubbag", "kasubid", "kasubbid", "kanit", "kaur", "kasubsi"}:
+        return Position.Level.SECTION
+    return Position.Level.STAFF
+
+
+class ActingAssignment(models.Model):
+    """A Plt/Plh: someone who may act for a position during a date range."""
+
+    class Kind(models.TextChoices):
+        PLT = "plt", _("Plt (pelaksana tugas)")
+        PLH = "plh", _("Plh (pelaksana harian)")
+
+    position = models.ForeignKey(
+        Position, on_delete=models.CASCADE, related_name="acting", verbose_name=_("position")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acting",
+        verbose_name=_("acting official"),
+    )
+    kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices, default=Kind.PLH)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    appointed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("appointed by"),
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("acting official")
+        verbose_name_plural = _("acting officials")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(starts_on__lte=models.F("ends_on")), name="acting_dates_in_order"),
+        ]
+        indexes = [
+            # "Who acts for this position today?" on every permission check.
+            models.Index(fields=["position", "ends_on", "starts_on"], name="acting_position_dates"),
+            models.Index(fields=["user", "ends_on"], name="acting_user_dates"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display().split()[0]} {self.position} ({self.user})"
+
+    def title(self) -> str:
+        """As the record shows it: "Plh Kasat Pol PP"."""
+        return f"{self.get_kind_display().split()[0]} {self.position.name}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs (what people did); every state change goes through procedures.engine
+# ---------------------------------------------------------------------------------------------
+
+
+class Run(ConcurrentTransitionMixin, models.Model):
+    """A run (pelaksanaan) of an SOP revision."""
+
+    class Status(models.TextChoices):
+        RUNNING = "berjalan", _("running")
+        FINISHED = "selesai", _("finished")
+        CANCELLED = "dibatalkan", _("cancelled")
+
+    revision = models.ForeignKey(
+        SopRevision, on_delete=models.PROTECT, related_name="runs", verbose_name=_("SOP revision")
+    )
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="runs", verbose_name=_("office"))
+    perihal = models.CharField(_("subject"), max_length=255)
+    status = FSMField(_("status"), max_length=12, choices=Status.choices, default=Status.RUNNING, protected=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("started by")
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+
+    class Meta:
+        verbose_name = _("run")
+        verbose_name_plural = _("runs")
+        ordering = ["-started_at"]
+        indexes = [
+            # The run list of an office, newest first, filtered by status.
+            models.Index(fields=["office", "status", "-started_at"], name="run_office_status"),
+            models.Index(fields=["office", "-started_at"], name="run_office_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.perihal}"
+
+    @transition(field=status, source=Status.RUNNING, target=Status.FINISHED)
+    def finish(self) -> None:
+        self.ended_at = timezone.now()
+
+    @transition(field=status, source=Status.RUNNING, target=Status.CANCELLED,
+                permission=lambda run, user: run.may_cancel(user))
+    def cancel(self, *, reason: str) -> None:
+        self.ended_at = timezone.now()
+        self.cancel_reason = reason
+
+    def may_cancel(self, user) -> bool:
+        from procedures import permissions
+
+        return permissions.may_cancel_run(self, user)
+
+
+class Task(ConcurrentTransitionMixin, models.Model):
+    """A reached step of a run: waiting → in progress → done (or sent back, or cancelled)."""
+
+    class Status(models.TextChoices):
+        WAITING = "menunggu", _("waiting")
+        IN_PROGRESS = "dikerjakan", _("in progress")
+        DONE = "selesai", _("done")
+        SENT_BACK = "dikembalikan", _("sent back")
+        CANCELLED = "dibatalkan", _("cancelled")
+
+    OPEN = (Status.WAITING, Status.IN_PROGRESS)
+
+    class Decision(models.TextChoices):
+        YES = "ya", _("Yes")
+        NO = "tidak", _("No")
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("run"))
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("step"))
+    # Copied from step.column.position: the inbox filters on it without three joins.
+    position = models.ForeignKey(Position, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("position"))
+    status = FSMField(_("status"), max_length=12, choices=Status.choices, default=Status.WAITING, protected=True)
+    # How many times the run has reached this step (a Tidak sending it back counts up).
+    visit = models.PositiveSmallIntegerField(_("visit"), default=1)
+    previous = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("previous task"),
+    )
+    created_at = models.DateTimeField(_("reached at"), default=timezone.now)
+    due_at = models.DateTimeField(_("due at"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks",
+        verbose_name=_("claimed by"),
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("completed by"),
+    )
+    acting = models.ForeignKey(
+        ActingAssignment, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("as acting official"),
+    )
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    decision = models.CharField(_("decision"), max_length=5, choices=Decision.choices, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    # Why the run came back here (the reason of the Tidak that sent it back).
+    return_reason = models.TextField(_("sent back because"), blank=True)
+    output_text = models.TextField(_("output"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # A step has at most one open task per run: two Ya clicks cannot open it twice.
+            models.UniqueConstraint(
+                fields=["run", "step"],
+                condition=models.Q(status__in=["menunggu", "dikerjakan"]),
+                name="task_one_open_per_step",
+            ),
+        ]
+        indexes = [
+            # The inbox: open tasks of my positions, by due time.
+            models.Index(fields=["position", "status", "due_at"], name="task_position_open_due"),
+            models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_open_due"),
+            # The overdue dashboard and reminders: open tasks by due time.
+            models.Index(fields=["status", "due_at"], name="task_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} — {self.step}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    def is_overdue(self, now=None) -> bool:
+        return self.is_open and self.due_at < (now or timezone.now())
+
+    # The transitions. Rules that need other rows (who holds what, who did the judged step) are
+    # in procedures.permissions; procedures.engine checks them first to give a reason.
+
+    @transition(field=status, source=Status.WAITING, target=Status.IN_PROGRESS,
+                permission=lambda task, user: task.may_act(user))
+    def claim(self, *, user, acting) -> None:
+        self.assignee, self.acting, self.claimed_at = user, acting, timezone.now()
+
+    @transition(field=status, source=Status.IN_PROGRESS, target=Status.WAITING)
+    def release(self) -> None:
+        self.assignee, self.acting, self.claimed_at = None, None, None
+
+    @transition(field=status, source=[Status.WAITING, Status.IN_PROGRESS], target=Status.IN_PROGRESS)
+    def reassign(self, *, to_user, acting) -> None:
+        self.assignee, self.acting, self.claimed_at = to_user, acting, timezone.now()
+
+    @transition(field=status, source=Status.IN_PROGRESS, target=Status.DONE,
+                permission=lambda task, user: task.assignee_id == user.pk and task.may_act(user),
+                conditions=[lambda task: task.kelengkapan_complete(), lambda task: task.output_given()])
+    def complete(self, *, user) -> None:
+        self.completed_by, self.completed_at = user, timezone.now()
+
+    @transition(field=status, source=Status.IN_PROGRESS, target=RETURN_VALUE(Status.DONE, Status.SENT_BACK),
+                permission=lambda task, user: task.assignee_id == user.pk and task.may_act(user),
+                conditions=[lambda task: task.step.is_decision, lambda task: task.decision_valid()])
+    def decide(self, *, user) -> str:
+        self.completed_by, self.completed_at = user, timezone.now()
+        target = self.step.ya_step if self.decision == self.Decision.YES else self.step.tidak_step
+        going_back = target is not None and target.nomor <= self.step.nomor
+        return self.Status.SENT_BACK if going_back else self.Status.DONE
+
+    @transition(field=status, source=[Status.WAITING, Status.IN_PROGRESS], target=Status.CANCELLED)
+    def cancel(self) -> None:
+        self.completed_at = timezone.now()
+
+    # Conditions. The engine sets the ticks, output and decision before calling a transition.
+
+    def may_act(self, user) -> bool:
+        from procedures import permissions
+
+        return permissions.act_refusal(self, user) is None
+
+    def kelengkapan_complete(self) -> bool:
+        if self.step.is_decision and self.decision == self.Decision.NO:
+            return True  # nothing needs to be at hand to say no
+        required = {item.pk for item in self.step.kelengkapan.all()}
+        return required <= set(getattr(self, "_ticked", None) or self.checks.values_list("item_id", flat=True))
+
+    def output_given(self) -> bool:
+        if not self.step.output or self.step.is_decision:
+            return True
+        return bool(self.output_text.strip()) or bool(getattr(self, "_has_files", False))
+
+    def decision_valid(self) -> bool:
+        if self.decision == self.Decision.YES:
+            return self.kelengkapan_complete()
+        return self.decision == self.Decision.NO and bool(self.reason.strip())
+
+
+class TaskCheck(models.Model):
+    """A kelengkapan item ticked on a task."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="checks", verbose_name=_("task"))
+    item = models.ForeignKey(KelengkapanItem, on_delete=models.PROTECT, related_name="+", verbose_name=_("item"))
+
+    class Meta:
+        verbose_name = _("ticked item")
+        verbose_name_plural = _("ticked items")
+        constraints = [models.UniqueConstraint(fields=["task", "item"], name="task_check_once")]
+
+
+def task_file_path(instance: TaskFile, filename: str) -> str:
+    return f"runs/{instance.task.run_id}/{instance.task_id}/{filename}"
+
+
+class TaskFile(models.Model):
+    """A file uploaded as (part of) a task's output."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="files", verbose_name=_("task"))
+    file = models.FileField(_("file"), upload_to=task_file_path, max_length=500)
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("output file")
+        verbose_name_plural = _("output files")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventQuerySet(models.QuerySet):
+    """Events are append-only: no bulk update or delete either."""
+
+    def update(self, **kwargs):
+        raise PermissionError("audit events cannot be changed")
+
+    def delete(self):
+        raise PermissionError("audit events cannot be deleted")
+
+
+class Event(models.Model):
+    """One transition of a run or a task, recorded for good (the audit trail)."""
+
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="events", verbose_name=_("run"))
+    task = models.ForeignKey(
+        Task, on_delete=models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("task")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    acting = models.ForeignKey(
+        ActingAssignment, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("as acting official"),
+    )
+    # Frozen at the time: "Plh Kasat Pol PP", so the record reads right even after renames.
+    acting_title = models.CharField(_("acting as"), max_length=300, blank=True)
+    transition = models.CharField(_("transition"), max_length=30)
+    source = models.CharField(_("from"), max_length=12, blank=True)
+    target = models.CharField(_("to"), max_length=12)
+    reason = models.TextField(_("reason"), blank=True)
+    files = models.JSONField(_("files"), default=list, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["run", "created_at"], name="event_run_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.transition} {self.source}→{self.target}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events cannot be deleted")

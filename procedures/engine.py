@@ -1,0 +1,418 @@
+"""The workflow engine: every change of a run or a task goes through these functions.
+
+Each service locks the rows it changes (the run, then the task: always in that order, so two
+services never wait on each other crosswise), checks who may act and why not, calls the
+django-fsm transition on the model, and writes one audit event per transition — all in one
+transaction. Views, the admin and commands call these and hold no rules of their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
+
+from procedures import permissions
+from procedures.models import (
+    ActingAssignment,
+    Event,
+    KelengkapanItem,
+    Position,
+    Run,
+    SopRevision,
+    Step,
+    Task,
+    TaskCheck,
+    TaskFile,
+)
+from procedures.working_calendar import WorkingCalendar, calendar_for_office
+
+
+class EngineError(Exception):
+    """A refused action; the message is for the user, in their language."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+class NotAllowed(EngineError):
+    """The user may not do this (wrong position, wrong office, own work, not a head)."""
+
+
+class Conflict(EngineError):
+    """The task or run is no longer in the state the user saw (someone else was faster)."""
+
+
+class InvalidInput(EngineError):
+    """Something the user gave is missing or wrong (a reason, an output, a file)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _record(*, run: Run, task: Task | None, user, acting: ActingAssignment | None, transition: str,
+            source: str, target: str, reason: str = "", files: Sequence[str] = ()) -> Event:
+    return Event.objects.create(
+        run=run, task=task, actor=user, acting=acting,
+        acting_title=_("%(title)s (%(name)s) on behalf of %(position)s") % {
+            "title": acting.title(), "name": permissions.display_name(user), "position": acting.position.name,
+        } if acting else "",
+        transition=transition, source=source, target=target, reason=reason, files=list(files),
+    )
+
+
+def _lock(task: Task) -> tuple[Run, Task]:
+    """Lock the run, then the task; return fresh copies (a stale page may hold old ones)."""
+    run = Run.objects.select_for_update().select_related("office", "revision").get(pk=task.run_id)
+    locked = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("step", "position__office", "previous__position", "assignee", "completed_by")
+        .get(pk=task.pk)
+    )
+    locked.run = run
+    return run, locked
+
+
+def _state_conflict(task: Task) -> Conflict:
+    if task.status in (Task.Status.DONE, Task.Status.SENT_BACK):
+        return Conflict(_("this task was already completed by %(name)s at %(time)s") % {
+            "name": permissions.display_name(task.completed_by),
+            "time": timezone.localtime(task.completed_at, task.position.office.zoneinfo).strftime("%d-%m-%Y %H.%M"),
+        })
+    if task.status == Task.Status.CANCELLED:
+        return Conflict(_("this task was cancelled with its run"))
+    if task.status == Task.Status.IN_PROGRESS:
+        return Conflict(_("this task was already claimed by %(name)s") % {
+            "name": permissions.display_name(task.assignee)})
+    return Conflict(_("this task is waiting to be claimed"))
+
+
+def _check_run_open(run: Run) -> None:
+    if run.status != Run.Status.RUNNING:
+        raise Conflict(_("this run is %(status)s; nothing more can be done in it") % {
+            "status": run.get_status_display()})
+
+
+def _check_may_act(task: Task, user) -> ActingAssignment | None:
+    refusal = permissions.act_refusal(task, user)
+    if refusal:
+        raise NotAllowed(refusal)
+    return permissions.standing(user, task.position)[1]
+
+
+def _due(calendar: WorkingCalendar, start: dt.datetime, step: Step) -> dt.datetime:
+    return calendar.add(start, step.waktu_max, step.waktu_unit)
+
+
+def _open_task(*, run: Run, step: Step, previous: Task | None, user, calendar: WorkingCalendar,
+               now: dt.datetime, return_reason: str = "") -> Task:
+    visit = Task.objects.filter(run=run, step=step).count() + 1
+    task = Task.objects.create(
+        run=run, step=step, position_id=step.column.position_id, previous=previous, visit=visit,
+        created_at=now, due_at=_due(calendar, now, step), return_reason=return_reason,
+    )
+    _record(run=run, task=task, user=user, acting=None, transition="reach", source="", target=task.status,
+            reason=return_reason)
+    return task
+
+
+def _next_step(step: Step) -> Step | None:
+    """The step after a process step: the next by number, or none after an end symbol."""
+    if step.simbol == Step.Symbol.END:
+        return None
+    return (
+        Step.objects.filter(revision_id=step.revision_id, nomor__gt=step.nomor)
+        .select_related("column")
+        .order_by("nomor")
+        .first()
+    )
+
+
+def _advance(*, run: Run, task: Task, next_step: Step | None, user, now: dt.datetime,
+             return_reason: str = "") -> Task | None:
+    """Open the next task, or finish the run when there is no next step."""
+    if next_step is None:
+        source = run.status
+        run.finish()
+        run.save(update_fields=["status", "ended_at"])
+        _record(run=run, task=None, user=user, acting=None, transition="finish", source=source, target=run.status)
+        return None
+    return _open_task(run=run, step=next_step, previous=task, user=user, calendar=calendar_for_office(run.office),
+                      now=now, return_reason=return_reason)
+
+
+def _validate_files(files: Iterable[UploadedFile]) -> list[UploadedFile]:
+    files = list(files)
+    allowed = {ext.lower().lstrip(".") for ext in settings.TASK_UPLOAD_EXTENSIONS}
+    for upload in files:
+        extension = Path(upload.name).suffix.lower().lstrip(".")
+        if extension not in allowed:
+            raise InvalidInput(_("“%(name)s”: files of type .%(ext)s are not accepted (allowed: %(allowed)s)") % {
+                "name": upload.name, "ext": extension or "?", "allowed": ", ".join(sorted(allowed))}, field="files")
+        if upload.size > settings.TASK_UPLOAD_MAX_BYTES:
+            raise InvalidInput(_("“%(name)s” is %(size)s MB; a file may be at most %(limit)s MB") % {
+                "name": upload.name, "size": round(upload.size / 1024 / 1024, 1),
+                "limit": round(settings.TASK_UPLOAD_MAX_BYTES / 1024 / 1024, 1)}, field="files")
+    return files
+
+
+def _prepare_work(task: Task, *, ticked: Iterable[int], output_text: str, files: list[UploadedFile],
+                  note: str) -> set[int]:
+    """Put the user's ticks, output and note on the task before a transition checks them."""
+    items = {item.pk for item in KelengkapanItem.objects.filter(step_id=task.step_id)}
+    ticked = {int(pk) for pk in ticked}
+    unknown = ticked - items
+    if unknown:
+        raise InvalidInput(_("these items do not belong to this step: %(items)s") % {
+            "items": ", ".join(map(str, sorted(unknown)))}, field="ticked")
+    task._ticked = ticked
+    task._has_files = bool(files)
+    task.output_text = (output_text or "").strip()
+    task.note = (note or "").strip()
+    return ticked
+
+
+def _save_work(task: Task, *, ticked: set[int], files: list[UploadedFile], user) -> list[str]:
+    TaskCheck.objects.bulk_create([TaskCheck(task=task, item_id=pk) for pk in sorted(ticked)])
+    stored = []
+    for upload in files:
+        row = TaskFile(task=task, name=Path(upload.name).name[:255], size=upload.size, uploaded_by=user)
+        row.file.save(row.name, upload, save=False)
+        row.save()
+        stored.append(row.name)
+    return stored
+
+
+def _claim_if_waiting(run: Run, task: Task, user) -> ActingAssignment | None:
+    """Complete-from-the-inbox: a waiting task is claimed first, in the same transaction."""
+    if task.status == Task.Status.WAITING:
+        acting = _check_may_act(task, user)
+        task.claim(user=user, acting=acting)
+        task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
+        _record(run=run, task=task, user=user, acting=acting, transition="claim",
+                source=Task.Status.WAITING, target=task.status)
+        return acting
+    if task.status != Task.Status.IN_PROGRESS:
+        raise _state_conflict(task)
+    if task.assignee_id != user.pk:
+        raise _state_conflict(task)
+    return _check_may_act(task, user)
+
+
+def _atomic_transition(func):
+    """Run a service in one transaction; a lost race becomes a Conflict, never a 500."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        except (ConcurrentTransition, IntegrityError):
+            task = kwargs.get("task")
+            if task is not None:
+                fresh = Task.objects.select_related("completed_by", "assignee", "position__office").get(pk=task.pk)
+                raise _state_conflict(fresh) from None
+            raise Conflict(_("someone else changed this run at the same moment; reload the page")) from None
+
+    wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
+    return wrapper
+
+
+# ---------------------------------------------------------------------------------------------
+# Services
+# ---------------------------------------------------------------------------------------------
+
+
+@_atomic_transition
+def run_start(*, revision: SopRevision, user, perihal: str, now: dt.datetime | None = None) -> Run:
+    """Start a run of an SOP revision; its first step becomes a waiting task."""
+    perihal = (perihal or "").strip()
+    if not perihal:
+        raise InvalidInput(_("give the subject (perihal) of this run"), field="perihal")
+    if len(perihal) > 255:
+        raise InvalidInput(_("the subject may be at most 255 characters"), field="perihal")
+    refusal = permissions.start_refusal(revision, user)
+    if refusal:
+        raise NotAllowed(refusal)
+    now = now or timezone.now()
+    office = revision.sop.office
+    run = Run.objects.create(revision=revision, office=office, perihal=perihal, started_by=user, started_at=now)
+    _record(run=run, task=None, user=user, acting=None, transition="start", source="", target=run.status)
+    first = revision.steps.select_related("column").order_by("nomor").first()
+    _open_task(run=run, step=first, previous=None, user=user, calendar=calendar_for_office(office), now=now)
+    return run
+
+
+@_atomic_transition
+def task_claim(*, task: Task, user) -> Task:
+    """Take a waiting task: the other holders of the position see it is yours."""
+    run, task = _lock(task)
+    _check_run_open(run)
+    if task.status != Task.Status.WAITING:
+        raise _state_conflict(task)
+    acting = _check_may_act(task, user)
+    task.claim(user=user, acting=acting)
+    task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
+    _record(run=run, task=task, user=user, acting=acting, transition="claim",
+            source=Task.Status.WAITING, target=task.status)
+    return task
+
+
+@_atomic_transition
+def task_release(*, task: Task, user) -> Task:
+    """Give a claimed task back to the position (its claimer, or a head)."""
+    run, task = _lock(task)
+    _check_run_open(run)
+    if task.status != Task.Status.IN_PROGRESS:
+        raise _state_conflict(task)
+    if task.assignee_id != user.pk and not permissions.is_head(user, run.revision, task.position):
+        raise NotAllowed(_("only %(name)s, who claimed it, or a head may release this task") % {
+            "name": permissions.display_name(task.assignee)})
+    task.release()
+    task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
+    _record(run=run, task=task, user=user, acting=None, transition="release",
+            source=Task.Status.IN_PROGRESS, target=task.status)
+    return task
+
+
+@_atomic_transition
+def task_reassign(*, task: Task, user, to_user) -> Task:
+    """A head gives an open task to a particular holder of its position."""
+    run, task = _lock(task)
+    _check_run_open(run)
+    if not task.is_open:
+        raise _state_conflict(task)
+    if not permissions.is_head(user, run.revision, task.position):
+        raise NotAllowed(_("only a head of the %(position)s in this SOP, or an admin, may reassign this task") % {
+            "position": task.position.name})
+    refusal = permissions.act_refusal(task, to_user)
+    if refusal:
+        raise InvalidInput(_("%(name)s cannot take this task: %(reason)s") % {
+            "name": permissions.display_name(to_user), "reason": refusal}, field="to_user")
+    source = task.status
+    acting = permissions.standing(to_user, task.position)[1]
+    task.reassign(to_user=to_user, acting=acting)
+    task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
+    _record(run=run, task=task, user=user, acting=None, transition="reassign", source=source, target=task.status,
+            reason=_("to %(name)s") % {"name": permissions.display_name(to_user)})
+    return task
+
+
+@_atomic_transition
+def task_complete(*, task: Task, user, ticked: Iterable[int] = (), output_text: str = "",
+                  files: Iterable[UploadedFile] = (), note: str = "") -> Task:
+    """Finish a (process) step: kelengkapan ticked, output given; the run moves on."""
+    files = _validate_files(files)
+    run, task = _lock(task)
+    _check_run_open(run)
+    if task.step.is_decision:
+        raise InvalidInput(_("this step is a decision: choose Ya or Tidak"))
+    acting = _claim_if_waiting(run, task, user)
+    ticked = _prepare_work(task, ticked=ticked, output_text=output_text, files=files, note=note)
+    if not task.kelengkapan_complete():
+        raise InvalidInput(_("tick every required item (kelengkapan) before completing"), field="ticked")
+    if not task.output_given():
+        raise InvalidInput(_("give the output of this step (%(output)s) as text or a file") % {
+            "output": task.step.output}, field="output_text")
+    if not has_transition_perm(task.complete, user):
+        raise NotAllowed(_("you may not complete this task"))
+    now = timezone.now()
+    task.complete(user=user)
+    task.acting = acting
+    task.save(update_fields=["status", "completed_by", "completed_at", "acting", "output_text", "note"])
+    stored = _save_work(task, ticked=ticked, files=files, user=user)
+    _record(run=run, task=task, user=user, acting=acting, transition="complete",
+            source=Task.Status.IN_PROGRESS, target=task.status, reason=task.note, files=stored)
+    _advance(run=run, task=task, next_step=_next_step(task.step), user=user, now=now)
+    return task
+
+
+@_atomic_transition
+def task_decide(*, task: Task, user, decision: str, reason: str = "", ticked: Iterable[int] = (),
+                output_text: str = "", files: Iterable[UploadedFile] = (), note: str = "") -> Task:
+    """Answer a decision step Ya or Tidak (a reason is required for Tidak); the run follows it."""
+    files = _validate_files(files)
+    if decision not in Task.Decision.values:
+        raise InvalidInput(_("choose Ya or Tidak"), field="decision")
+    reason = (reason or "").strip()
+    if decision == Task.Decision.NO and not reason:
+        raise InvalidInput(_("say why (a reason is required for Tidak)"), field="reason")
+    run, task = _lock(task)
+    _check_run_open(run)
+    if not task.step.is_decision:
+        raise InvalidInput(_("this step is not a decision"))
+    acting = _claim_if_waiting(run, task, user)
+    ticked = _prepare_work(task, ticked=ticked, output_text=output_text, files=files, note=note)
+    task.decision, task.reason = decision, reason
+    if not task.decision_valid():
+        raise InvalidInput(_("tick every required item (kelengkapan) before answering Ya"), field="ticked")
+    if not has_transition_perm(task.decide, user):
+        raise NotAllowed(_("you may not decide this task"))
+    now = timezone.now()
+    source = task.status
+    task.decide(user=user)
+    task.acting = acting
+    task.save(update_fields=["status", "completed_by", "completed_at", "acting", "decision", "reason",
+                             "output_text", "note"])
+    stored = _save_work(task, ticked=ticked, files=files, user=user)
+    _record(run=run, task=task, user=user, acting=acting, transition=f"decide_{decision}",
+            source=source, target=task.status, reason=reason or task.note, files=stored)
+    target = task.step.ya_step if decision == Task.Decision.YES else task.step.tidak_step
+    if target is not None:
+        target = Step.objects.select_related("column").get(pk=target.pk)
+    _advance(run=run, task=task, next_step=target, user=user, now=now,
+             return_reason=reason if task.status == Task.Status.SENT_BACK else "")
+    return task
+
+
+@_atomic_transition
+def run_cancel(*, run: Run, user, reason: str) -> Run:
+    """Stop a run for good (its starter, a head, or an admin), with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("say why the run is cancelled"), field="reason")
+    run = Run.objects.select_for_update().select_related("revision", "office").get(pk=run.pk)
+    _check_run_open(run)
+    if not has_transition_perm(run.cancel, user):
+        raise NotAllowed(_("only whoever started this run, a head or an admin may cancel it"))
+    run.cancel(reason=reason)
+    run.save(update_fields=["status", "ended_at", "cancel_reason"])
+    _record(run=run, task=None, user=user, acting=None, transition="cancel", source=Run.Status.RUNNING,
+            target=run.status, reason=reason)
+    for task in Task.objects.select_for_update().filter(run=run, status__in=Task.OPEN):
+        source = task.status
+        task.cancel()
+        task.save(update_fields=["status", "completed_at"])
+        _record(run=run, task=task, user=user, acting=None, transition="cancel", source=source,
+                target=task.status, reason=reason)
+    return run
+
+
+@_atomic_transition
+def acting_appoint(*, position: Position, user, kind: str, starts_on: dt.date, ends_on: dt.date,
+                   appointed_by, reason: str = "") -> ActingAssignment:
+    """Name a Plt/Plh for a position for a date range (a head of that position, or an admin)."""
+    if ends_on < starts_on:
+        raise InvalidInput(_("the end date is before the start date"), field="ends_on")
+    if kind not in ActingAssignment.Kind.values:
+        raise InvalidInput(_("choose Plt or Plh"), field="kind")
+    may_appoint = appointed_by.is_superuser or any(
+        permissions.standing(appointed_by, head)[0]
+        for head in Position.objects.filter(office=position.office, level__lt=position.level)
+    ) or permissions.holds(appointed_by, position)
+    if not may_appoint:
+        raise NotAllowed(_("only the holder of %(position)s, a head above it or an admin may name a Plt/Plh") % {
+            "position": position.name})
+    return ActingAssignment.objects.create(
+        position=position, user=user, kind=kind, starts_on=starts_on, ends_on=ends_on,
+        appointed_by=appointed_by, reason=reason,
+    )

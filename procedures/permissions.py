@@ -1,0 +1,134 @@
+"""Who may do what in a run: holders, acting officials (Plt/Plh), heads, no self-approval.
+
+Each ``*_refusal`` function returns ``None`` when the user may act, else the reason in the
+user's language, so that the engine can say *why* and the FSM ``permission=`` callables can say
+*whether*. Views never decide this themselves.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from procedures.models import ActingAssignment, Position, Run, SopRevision, Task
+
+
+def display_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else "—"
+
+
+def _today(position: Position):
+    return timezone.localdate(timezone=position.office.zoneinfo)
+
+
+def acting_assignment(user, position: Position) -> ActingAssignment | None:
+    """The Plt/Plh appointment through which ``user`` may act for ``position`` today."""
+    today = _today(position)
+    return (
+        ActingAssignment.objects.filter(position=position, user=user, starts_on__lte=today, ends_on__gte=today)
+        .select_related("position")
+        .order_by("-starts_on")
+        .first()
+    )
+
+
+def holds(user, position: Position) -> bool:
+    return position.holders.filter(pk=user.pk).exists()
+
+
+def standing(user, position: Position) -> tuple[bool, ActingAssignment | None]:
+    """Whether the user may act for the position, and the acting appointment used (None if holder)."""
+    if not user.is_authenticated or not user.is_active:
+        return False, None
+    if holds(user, position):
+        return True, None
+    acting = acting_assignment(user, position)
+    return acting is not None, acting
+
+
+def who_may_act(position: Position, *, exclude=None) -> list[str]:
+    """Names of the holders and today's acting officials of a position."""
+    today = _today(position)
+    users = get_user_model().objects.filter(
+        Q(positions=position)
+        | Q(acting__position=position, acting__starts_on__lte=today, acting__ends_on__gte=today),
+        is_active=True,
+    ).distinct()
+    if exclude is not None:
+        users = users.exclude(pk=exclude.pk)
+    return sorted(display_name(user) for user in users)
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names) if names else _("nobody yet: ask an admin to assign the position")
+
+
+def judged_task(task: Task) -> Task | None:
+    """The earlier task this one judges, if it is a decision or an approval up the chain.
+
+    A step judges the one before it when the run moves to another position and that position
+    decides (a keputusan) or ranks above (a Kabid studying the Kasi's telaahan). Consecutive
+    steps of one position are one person's continuing work and judge nothing.
+    """
+    previous = task.previous
+    if previous is None or previous.position_id == task.position_id:
+        return None
+    if task.step.is_decision or task.position.level < previous.position.level:
+        return previous
+    return None
+
+
+def act_refusal(task: Task, user) -> str | None:
+    """Why ``user`` may not work on ``task`` now, or None."""
+    if task.run.status != Run.Status.RUNNING:
+        return _("this run is %(status)s; nothing more can be done in it") % {
+            "status": task.run.get_status_display()}
+    allowed, _acting = standing(user, task.position)
+    if not allowed:
+        return _("you do not hold the position %(position)s at %(office)s (nor act for it today); "
+                 "who may: %(names)s") % {
+            "position": task.position.name, "office": task.position.office.name,
+            "names": _names(who_may_act(task.position))}
+    judged = judged_task(task)
+    if judged is not None and judged.completed_by_id == user.pk:
+        return _("you did step %(step)s yourself, and nobody may approve their own work; "
+                 "who else may act: %(names)s") % {
+            "step": judged.step.nomor, "names": _names(who_may_act(task.position, exclude=user))}
+    return None
+
+
+def head_positions(revision: SopRevision, below: Position) -> list[Position]:
+    """Positions of the SOP that rank above ``below`` (lower level number)."""
+    return [column.position for column in revision.columns.select_related("position")
+            if column.position.level < below.level]
+
+
+def is_head(user, revision: SopRevision, below: Position) -> bool:
+    """Whether the user holds (or acts for) a position of the SOP above ``below``; admins are."""
+    if user.is_superuser:
+        return True
+    return any(standing(user, position)[0] for position in head_positions(revision, below))
+
+
+def start_refusal(revision: SopRevision, user) -> str | None:
+    """Why ``user`` may not start a run of ``revision``, or None."""
+    if user.is_superuser:
+        return None
+    first = revision.steps.select_related("column__position__office").order_by("nomor").first()
+    if first is None:
+        return _("this SOP has no steps")
+    allowed, _acting = standing(user, first.column.position)
+    if not allowed:
+        return _("only the %(position)s (or an admin) may start this SOP; who may: %(names)s") % {
+            "position": first.column.position.name, "names": _names(who_may_act(first.column.position))}
+    return None
+
+
+def may_cancel_run(run: Run, user) -> bool:
+    """The starter, a head of the first step's position in the SOP, or an admin."""
+    if user.pk == run.started_by_id or user.is_superuser:
+        return True
+    first = run.revision.steps.select_related("column__position").order_by("nomor").first()
+    return first is not None and is_head(user, run.revision, first.column.position)
