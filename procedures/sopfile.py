@@ -516,7 +516,8 @@ def validate(data: Any) -> SopDocument:
 
     problems: list[Problem] = []
     data = _clean_keys(data, (), problems)
-    for error in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+    # Sort by position in the file: langkah[2] before langkah[10].
+    for error in sorted(_validator().iter_errors(data), key=lambda e: [(isinstance(p, str), p) for p in e.absolute_path]):
         problem = _schema_problem(error)
         if problem is not None:
             problems.append(problem)
