@@ -5,3 +5,9 @@ import pytest
 def _media_root(settings, tmp_path):
     """Keep uploaded files of a test in its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hash demo passwords in microseconds: the real hasher costs ~0.3 s per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
