@@ -193,15 +193,19 @@ def _save_work(task: Task, *, ticked: set[int], files: list[UploadedFile], user)
     return stored
 
 
+def _claim(run: Run, task: Task, user) -> ActingAssignment | None:
+    acting = _check_may_act(task, user)
+    task.claim(user=user, acting=acting)
+    task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
+    _record(run=run, task=task, user=user, acting=acting, transition="claim",
+            source=Task.Status.WAITING, target=task.status)
+    return acting
+
+
 def _claim_if_waiting(run: Run, task: Task, user) -> ActingAssignment | None:
     """Complete-from-the-inbox: a waiting task is claimed first, in the same transaction."""
     if task.status == Task.Status.WAITING:
-        acting = _check_may_act(task, user)
-        task.claim(user=user, acting=acting)
-        task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
-        _record(run=run, task=task, user=user, acting=acting, transition="claim",
-                source=Task.Status.WAITING, target=task.status)
-        return acting
+        return _claim(run, task, user)
     if task.status != Task.Status.IN_PROGRESS:
         raise _state_conflict(task)
     if task.assignee_id != user.pk:
@@ -259,11 +263,7 @@ def task_claim(*, task: Task, user) -> Task:
     _check_run_open(run)
     if task.status != Task.Status.WAITING:
         raise _state_conflict(task)
-    acting = _check_may_act(task, user)
-    task.claim(user=user, acting=acting)
-    task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
-    _record(run=run, task=task, user=user, acting=acting, transition="claim",
-            source=Task.Status.WAITING, target=task.status)
+    _claim(run, task, user)
     return task
 
 

@@ -16,7 +16,21 @@ from django.utils.translation import gettext as _
 
 from procedures.durations import Duration
 from procedures.models import KelengkapanItem, Office, Position, Sop, SopColumn, SopRevision, Step, guess_level
-from procedures.sopfile import END, Problem, SopDocument, SopFileError, StepDocument, dump, load
+from procedures.sopfile import (
+    DATE_KEYS,
+    END,
+    LIST_SECTIONS,
+    SIGNER_KEYS,
+    Problem,
+    SopDocument,
+    SopFileError,
+    StepDocument,
+    dump,
+    load,
+)
+
+# The identity block: the same names on SopDocument and SopRevision.
+IDENTITY_FIELDS = ("nama", "nomor", "revisi", *DATE_KEYS, *LIST_SECTIONS, "jumlah_waktu", "zona_waktu")
 
 
 class Outcome(enum.Enum):
@@ -119,28 +133,11 @@ def _store(document: SopDocument, *, source: str, user, total: str) -> tuple[Sop
     if latest and latest.content_hash == document.content_hash:
         return latest, False
 
-    signer = document.disahkan_oleh
     revision = SopRevision.objects.create(
         sop=sop,
         number=latest.number + 1 if latest else 1,
-        nama=document.nama,
-        nomor=document.nomor,
-        revisi=document.revisi,
-        tanggal_pembuatan=document.tanggal_pembuatan,
-        tanggal_revisi=document.tanggal_revisi,
-        tanggal_efektif=document.tanggal_efektif,
-        disahkan_jabatan=signer.get("jabatan", ""),
-        disahkan_nama=signer.get("nama", ""),
-        disahkan_pangkat=signer.get("pangkat", ""),
-        disahkan_nip=signer.get("nip", ""),
-        dasar_hukum=document.dasar_hukum,
-        kualifikasi_pelaksana=document.kualifikasi_pelaksana,
-        keterkaitan=document.keterkaitan,
-        peralatan=document.peralatan,
-        peringatan=document.peringatan,
-        pencatatan=document.pencatatan,
-        jumlah_waktu=document.jumlah_waktu,
-        zona_waktu=document.zona_waktu,
+        **{key: getattr(document, key) for key in IDENTITY_FIELDS},
+        **{f"disahkan_{key}": document.disahkan_oleh.get(key, "") for key in SIGNER_KEYS},
         total_waktu=total,
         content_hash=document.content_hash,
         source_name=Path(source).name[:255],
@@ -218,7 +215,6 @@ def revision_document(revision: SopRevision) -> SopDocument:
 
     return SopDocument(
         kode=revision.sop.kode,
-        nama=revision.nama,
         instansi=revision.sop.office.name,
         pelaksana=[column.label for column in revision.columns.all()],
         langkah=[
@@ -237,29 +233,10 @@ def revision_document(revision: SopRevision) -> SopDocument:
             )
             for step in steps
         ],
-        nomor=revision.nomor,
-        revisi=revision.revisi,
-        tanggal_pembuatan=revision.tanggal_pembuatan,
-        tanggal_revisi=revision.tanggal_revisi,
-        tanggal_efektif=revision.tanggal_efektif,
         disahkan_oleh={
-            key: value
-            for key, value in (
-                ("jabatan", revision.disahkan_jabatan),
-                ("nama", revision.disahkan_nama),
-                ("pangkat", revision.disahkan_pangkat),
-                ("nip", revision.disahkan_nip),
-            )
-            if value
+            key: getattr(revision, f"disahkan_{key}") for key in SIGNER_KEYS if getattr(revision, f"disahkan_{key}")
         },
-        dasar_hukum=revision.dasar_hukum,
-        kualifikasi_pelaksana=revision.kualifikasi_pelaksana,
-        keterkaitan=revision.keterkaitan,
-        peralatan=revision.peralatan,
-        peringatan=revision.peringatan,
-        pencatatan=revision.pencatatan,
-        jumlah_waktu=revision.jumlah_waktu,
-        zona_waktu=revision.zona_waktu,
+        **{key: getattr(revision, key) for key in IDENTITY_FIELDS},
     )
 
 
