@@ -250,7 +250,8 @@ def run_start(*, revision: SopRevision, user, perihal: str, now: dt.datetime | N
     now = now or timezone.now()
     office = revision.sop.office
     run = Run.objects.create(revision=revision, office=office, perihal=perihal, started_by=user, started_at=now)
-    _record(run=run, task=None, user=user, acting=None, transition="start", source="", target=run.status)
+    _record(run=run, task=None, user=user, acting=permissions.run_acting(run, user), transition="start",
+            source="", target=run.status)
     first = revision.steps.select_related("column").order_by("nomor").first()
     _open_task(run=run, step=first, previous=None, user=user, calendar=calendar_for_office(office), now=now)
     return run
@@ -274,12 +275,16 @@ def task_release(*, task: Task, user) -> Task:
     _check_run_open(run)
     if task.status != Task.Status.IN_PROGRESS:
         raise _state_conflict(task)
-    if task.assignee_id != user.pk and not permissions.is_head(user, run.revision, task.position):
-        raise NotAllowed(_("only %(name)s, who claimed it, or a head may release this task") % {
-            "name": permissions.display_name(task.assignee)})
+    if task.assignee_id == user.pk:
+        acting = task.acting
+    else:
+        is_head, acting = permissions.head_standing(user, run.revision, task.position)
+        if not is_head:
+            raise NotAllowed(_("only %(name)s, who claimed it, or a head may release this task") % {
+                "name": permissions.display_name(task.assignee)})
     task.release()
     task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
-    _record(run=run, task=task, user=user, acting=None, transition="release",
+    _record(run=run, task=task, user=user, acting=acting, transition="release",
             source=Task.Status.IN_PROGRESS, target=task.status)
     return task
 
@@ -291,7 +296,8 @@ def task_reassign(*, task: Task, user, to_user) -> Task:
     _check_run_open(run)
     if not task.is_open:
         raise _state_conflict(task)
-    if not permissions.is_head(user, run.revision, task.position):
+    is_head, head_acting = permissions.head_standing(user, run.revision, task.position)
+    if not is_head:
         raise NotAllowed(_("only a head of the %(position)s in this SOP, or an admin, may reassign this task") % {
             "position": task.position.name})
     refusal = permissions.act_refusal(task, to_user)
@@ -302,7 +308,8 @@ def task_reassign(*, task: Task, user, to_user) -> Task:
     acting = permissions.standing(to_user, task.position)[1]
     task.reassign(to_user=to_user, acting=acting)
     task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
-    _record(run=run, task=task, user=user, acting=None, transition="reassign", source=source, target=task.status,
+    _record(run=run, task=task, user=user, acting=head_acting, transition="reassign", source=source,
+            target=task.status,
             reason=_("to %(name)s") % {"name": permissions.display_name(to_user)})
     return task
 
@@ -384,15 +391,16 @@ def run_cancel(*, run: Run, user, reason: str) -> Run:
     _check_run_open(run)
     if not has_transition_perm(run.cancel, user):
         raise NotAllowed(_("only whoever started this run, a head or an admin may cancel it"))
+    acting = permissions.run_acting(run, user)
     run.cancel(reason=reason)
     run.save(update_fields=["status", "ended_at", "cancel_reason"])
-    _record(run=run, task=None, user=user, acting=None, transition="cancel", source=Run.Status.RUNNING,
+    _record(run=run, task=None, user=user, acting=acting, transition="cancel", source=Run.Status.RUNNING,
             target=run.status, reason=reason)
     for task in Task.objects.select_for_update().filter(run=run, status__in=Task.OPEN):
         source = task.status
         task.cancel()
         task.save(update_fields=["status", "completed_at"])
-        _record(run=run, task=task, user=user, acting=None, transition="cancel", source=source,
+        _record(run=run, task=task, user=user, acting=acting, transition="cancel", source=source,
                 target=task.status, reason=reason)
     return run
 

@@ -105,24 +105,44 @@ def head_positions(revision: SopRevision, below: Position) -> list[Position]:
             if column.position.level < below.level]
 
 
+def head_standing(user, revision: SopRevision, below: Position) -> tuple[bool, ActingAssignment | None]:
+    """Whether the user is a head of ``below`` in the SOP, and the Plt/Plh it rests on (if any).
+
+    Holding a head position outranks acting for one: the record then names no acting role.
+    """
+    if user.is_superuser:
+        return True, None
+    found = False, None
+    for position in head_positions(revision, below):
+        allowed, acting = standing(user, position)
+        if allowed and acting is None:
+            return True, None
+        if allowed and not found[0]:
+            found = True, acting
+    return found
+
+
 def is_head(user, revision: SopRevision, below: Position) -> bool:
     """Whether the user holds (or acts for) a position of the SOP above ``below``; admins are."""
-    if user.is_superuser:
-        return True
-    return any(standing(user, position)[0] for position in head_positions(revision, below))
+    return head_standing(user, revision, below)[0]
+
+
+def first_position(revision: SopRevision) -> Position | None:
+    first = revision.steps.select_related("column__position__office").order_by("nomor").first()
+    return first.column.position if first else None
 
 
 def start_refusal(revision: SopRevision, user) -> str | None:
     """Why ``user`` may not start a run of ``revision``, or None."""
     if user.is_superuser:
         return None
-    first = revision.steps.select_related("column__position__office").order_by("nomor").first()
+    first = first_position(revision)
     if first is None:
         return _("this SOP has no steps")
-    allowed, _acting = standing(user, first.column.position)
+    allowed, _acting = standing(user, first)
     if not allowed:
         return _("only the %(position)s (or an admin) may start this SOP; who may: %(names)s") % {
-            "position": first.column.position.name, "names": _names(who_may_act(first.column.position))}
+            "position": first.name, "names": _names(who_may_act(first))}
     return None
 
 
@@ -130,5 +150,16 @@ def may_cancel_run(run: Run, user) -> bool:
     """The starter, a head of the first step's position in the SOP, or an admin."""
     if user.pk == run.started_by_id or user.is_superuser:
         return True
-    first = run.revision.steps.select_related("column__position").order_by("nomor").first()
-    return first is not None and is_head(user, run.revision, first.column.position)
+    first = first_position(run.revision)
+    return first is not None and is_head(user, run.revision, first)
+
+
+def run_acting(run: Run, user) -> ActingAssignment | None:
+    """The Plt/Plh through which ``user`` acts on a whole run (starting or cancelling it)."""
+    first = first_position(run.revision)
+    if first is None or user.is_superuser:
+        return None
+    allowed, acting = standing(user, first)
+    if allowed:
+        return acting
+    return head_standing(user, run.revision, first)[1]
