@@ -1,8 +1,10 @@
-"""The Django admin: offices and their calendars, the SOP library, and the "Impor SOP" page.
+"""The Django admin: offices and their calendars, users and their positions, Plt/Plh, the SOP
+library with the "Impor SOP" page, and the runs with their tasks and audit events.
 
 The admin holds no rules of its own: importing and exporting go through ``procedures.library``,
-the same services as the ``import_sops`` and ``export_sop`` commands. Revisions and everything
-under them are history (runs point at them), so the admin shows them but never edits them.
+the same services as the ``import_sops`` and ``export_sop`` commands; appointing a Plt/Plh and
+cancelling a run go through ``procedures.engine``, like the views. Revisions, runs, tasks and
+events are history, so the admin shows them but never edits them.
 """
 
 from __future__ import annotations
@@ -11,24 +13,42 @@ from collections.abc import Callable
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
-from django.contrib.auth import get_permission_codename
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth import get_permission_codename, get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from procedures import engine
 from procedures.library import ImportResult, Outcome, sop_export, sop_import_files
-from procedures.models import Holiday, Office, Position, Sop, SopColumn, SopRevision, Step, WorkingHours
+from procedures.models import (
+    ActingAssignment,
+    Event,
+    Holiday,
+    Office,
+    Position,
+    Run,
+    Sop,
+    SopColumn,
+    SopRevision,
+    Step,
+    Task,
+    WorkingHours,
+)
 from procedures.sopfile import END, Problem
 
 # ---------------------------------------------------------------------------------------------
@@ -97,6 +117,163 @@ class HolidayAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     # A holiday without an office is a day off everywhere; say so in the list and in the filter.
     empty_value_display = gettext_lazy("(every office)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Users and their positions; acting officials (Plt/Plh)
+# ---------------------------------------------------------------------------------------------
+
+User = get_user_model()
+
+
+class PositionHolderInline(admin.TabularInline):
+    """The positions a user holds: the other side of ``Position.holders``."""
+
+    model = Position.holders.through
+    fields = ["position", "position_office"]
+    readonly_fields = ["position_office"]
+    autocomplete_fields = ["position"]
+    extra = 0
+    verbose_name = Position._meta.verbose_name
+    verbose_name_plural = Position._meta.verbose_name_plural
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("position__office")
+
+    @admin.display(description=Position._meta.get_field("office").verbose_name)
+    def position_office(self, holding) -> str:
+        # Two offices may both have a "Kasi Trantib"; the office tells them apart.
+        return holding.position.office.name if holding.position_id else ""
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = [*DjangoUserAdmin.list_display, "position_names"]
+    list_filter = [*DjangoUserAdmin.list_filter, "positions__office"]
+    search_fields = [*DjangoUserAdmin.search_fields, "positions__name"]
+    inlines = [PositionHolderInline]
+
+    def get_inlines(self, request: HttpRequest, obj) -> list:
+        # The add page asks for a username and password only; positions follow on the user's page.
+        return self.inlines if obj is not None else []
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # One query for the positions of the whole page, not one per row.
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("positions", queryset=Position.objects.select_related("office"))
+        )
+
+    @admin.display(description=Position._meta.verbose_name_plural)
+    def position_names(self, user) -> str:
+        return ", ".join(position.name for position in user.positions.all())
+
+
+class ActingAppointForm(forms.ModelForm):
+    """Name a Plt/Plh: ``engine.acting_appoint`` checks and writes it, a refusal is a form error.
+
+    Validating and writing are one step on purpose: the rules (dates in order, who may appoint)
+    live in the engine and the admin must not repeat them, so ``clean()`` asks the engine and
+    keeps the row it wrote, and ``save()`` hands that row over. The admin's ``changeform_view``
+    runs the whole POST in one transaction, so the row and its log entry commit together, and a
+    refused appointment writes nothing.
+    """
+
+    appointed_by = None  # the requesting user, set by ActingAssignmentAdmin.get_form
+
+    class Meta:
+        model = ActingAssignment
+        fields = ["position", "user", "kind", "starts_on", "ends_on", "reason"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned  # a field is missing or malformed: nothing to ask the engine yet
+        try:
+            self.appointment = engine.acting_appoint(
+                position=cleaned["position"], user=cleaned["user"], kind=cleaned["kind"],
+                starts_on=cleaned["starts_on"], ends_on=cleaned["ends_on"],
+                appointed_by=self.appointed_by, reason=cleaned["reason"],
+            )
+        except engine.EngineError as error:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
+        return cleaned
+
+    def save(self, commit: bool = True) -> ActingAssignment:
+        return self.appointment
+
+    def save_m2m(self) -> None:
+        """Nothing more to write: an appointment has no many-to-many fields."""
+
+
+class ActingEndForm(forms.ModelForm):
+    """End an appointment early or correct its reason; a longer one is a new appointment."""
+
+    class Meta:
+        model = ActingAssignment
+        fields = ["ends_on", "reason"]
+
+    def clean_ends_on(self):
+        ends_on = self.cleaned_data["ends_on"]
+        # Extending here would skip the engine's check of who may appoint: appoint again instead.
+        if ends_on > self.instance.ends_on:
+            raise forms.ValidationError(
+                _("an appointment can only be ended early here; to extend it, appoint again"))
+        # The check constraint acting_dates_in_order, in words rather than by its name.
+        if ends_on < self.instance.starts_on:
+            raise forms.ValidationError(_("the end date is before the start date"))
+        return ends_on
+
+
+@admin.register(ActingAssignment)
+class ActingAssignmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "position", "office", "user", "kind", "starts_on", "ends_on", "appointed_by", "active_today",
+    ]
+    list_select_related = ["position__office", "user", "appointed_by"]
+    list_filter = ["kind", "position__office"]
+    search_fields = [
+        "position__name", "user__username", "user__first_name", "user__last_name",
+        "appointed_by__username", "appointed_by__first_name", "appointed_by__last_name",
+    ]
+    autocomplete_fields = ["position", "user"]
+    date_hierarchy = "starts_on"
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        fields = ["position", "user", "kind", "starts_on", "ends_on", "reason"]
+        return fields if obj is None else [*fields, "appointed_by", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        # Once made, an appointment is history (tasks and events point at it) except its end.
+        return [] if obj is None else ["position", "user", "kind", "starts_on", "appointed_by", "created_at"]
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        kwargs["form"] = ActingEndForm if obj is not None else ActingAppointForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            form = type(form.__name__, (form,), {"appointed_by": request.user})
+        return form
+
+    def save_model(self, request: HttpRequest, obj: ActingAssignment, form, change: bool) -> None:
+        # A new appointment was written by engine.acting_appoint while its form was validated.
+        if change:
+            super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Only a superuser deletes one made by mistake; tasks and events that used it protect it.
+        return request.user.is_superuser
+
+    @admin.display(description=Position._meta.get_field("office").verbose_name, ordering="position__office__name")
+    def office(self, acting: ActingAssignment) -> Office:
+        return acting.position.office
+
+    @admin.display(description=gettext_lazy("active today"), boolean=True)
+    def active_today(self, acting: ActingAssignment) -> bool:
+        # "Today" in the office's time zone, as procedures.permissions reads it.
+        today = timezone.localdate(timezone=acting.position.office.zoneinfo)
+        return acting.starts_on <= today <= acting.ends_on
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,3 +644,239 @@ class SopAdmin(admin.ModelAdmin):
             files=[(upload.name, upload.read()) for upload in readable], user=request.user, check_only=check_only
         ))
         return [next(imported) if upload.size <= limit else _too_large(upload, limit) for upload in uploads]
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs, their tasks and audit events: read-only; cancelling goes through the engine
+# ---------------------------------------------------------------------------------------------
+
+
+def _run_link(run: Run) -> str:
+    return format_html('<a href="{}">{}</a>', reverse("admin:procedures_run_change", args=[run.pk]), run)
+
+
+def _states(source: str, target: str) -> str:
+    return f"{source or '—'} → {target}"
+
+
+class RunTaskInline(ReadOnlyInline):
+    model = Task
+    fields = readonly_fields = [
+        "step_nomor", "kegiatan_short", "position", "status", "visit", "assignee", "due_at",
+        "completed_by", "decision", "reason",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Task]:
+        return (
+            super().get_queryset(request)
+            .select_related("step", "position", "assignee", "completed_by")
+            .order_by("created_at", "pk")
+        )
+
+    @admin.display(description=gettext_lazy("step"))
+    def step_nomor(self, task: Task) -> int:
+        return task.step.nomor
+
+    @admin.display(description=Step._meta.get_field("kegiatan").verbose_name)
+    def kegiatan_short(self, task: Task) -> str:
+        return Truncator(task.step.kegiatan).chars(70)
+
+
+class RunEventInline(ReadOnlyInline):
+    model = Event
+    fields = readonly_fields = [
+        "created_at", "task_step", "actor", "acting_title", "transition", "states", "reason", "file_names",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
+        return super().get_queryset(request).select_related("actor", "task__step").order_by("created_at", "pk")
+
+    @admin.display(description=gettext_lazy("step"))
+    def task_step(self, event: Event) -> int | str:
+        return event.task.step.nomor if event.task_id else self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("from → to"))
+    def states(self, event: Event) -> str:
+        return _states(event.source, event.target)
+
+    @admin.display(description=Event._meta.get_field("files").verbose_name)
+    def file_names(self, event: Event) -> str:
+        return ", ".join(event.files) or self.get_empty_value_display()
+
+
+class RunCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for cancelling"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=gettext_lazy("Recorded in the run's history and shown to everyone working on it."),
+    )
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ["id", "perihal", "sop", "office", "status", "started_by", "started_at", "ended_at"]
+    list_display_links = ["id", "perihal"]
+    list_select_related = ["revision__sop", "office", "started_by"]
+    list_filter = ["status", "office"]
+    search_fields = ["perihal"]
+    date_hierarchy = "started_at"
+    fields = readonly_fields = [
+        "perihal", "sop", "revision", "office", "status", "started_by", "started_at", "ended_at",
+        "cancel_reason",
+    ]
+    inlines = [RunTaskInline, RunEventInline]
+    actions = ["cancel_runs"]
+
+    # Runs are started and moved on by the engine only: the admin shows them, and cancels through
+    # engine.run_cancel, which decides who may.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Run]:
+        return super().get_queryset(request).select_related("revision__sop", "office", "started_by")
+
+    @admin.display(description=gettext_lazy("SOP"), ordering="revision__nama")
+    def sop(self, run: Run) -> str:
+        return f"{run.revision.nama} ({run.revision.sop.kode})"
+
+    def render_change_form(self, request: HttpRequest, context: dict, add=False, change=False, form_url="",
+                           obj=None):
+        context["show_cancel"] = obj is not None and obj.status == Run.Status.RUNNING
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        cancel = path("<path:object_id>/cancel/", self.admin_site.admin_view(self.cancel_view),
+                      name="procedures_run_cancel")
+        return [cancel, *super().get_urls()]
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The "Cancel run" button of a run's page: ask for the reason, then cancel."""
+        run = self.get_object(request, object_id)
+        if run is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        done = reverse("admin:procedures_run_change", args=[run.pk])
+        return self._cancel(request, [run], done=done) or HttpResponseRedirect(done)
+
+    @admin.action(description=gettext_lazy("Cancel run"))
+    def cancel_runs(self, request: HttpRequest, queryset: QuerySet[Run]) -> HttpResponse | None:
+        """The same for the runs chosen in the list; the admin then returns to the list."""
+        return self._cancel(request, list(queryset), done=None)
+
+    def _cancel(self, request: HttpRequest, runs: list[Run], *, done: str | None) -> HttpResponse | None:
+        """Show the reason form, or cancel each run through the engine and return None."""
+        form = RunCancelForm(request.POST if "post" in request.POST else None)
+        if form.is_valid():
+            cancelled = 0
+            for run in runs:
+                try:
+                    engine.run_cancel(run=run, user=request.user, reason=form.cleaned_data["reason"])
+                except engine.EngineError as error:
+                    if error.field in form.fields:
+                        form.add_error(error.field, error.message)
+                        break
+                    messages.error(request, f"{run}: {error.message}")
+                else:
+                    cancelled += 1
+            if cancelled:
+                messages.success(request, ngettext(
+                    "%(count)s run cancelled.", "%(count)s runs cancelled.", cancelled) % {"count": cancelled})
+            if not form.errors:
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Cancel run"),
+            "opts": self.opts,
+            "form": form,
+            "runs": runs,
+            "single": done is not None,
+            "back_url": done or reverse("admin:procedures_run_changelist"),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/procedures/run/cancel.html", context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History rows: listed, never added, changed or deleted here (nor by a bulk action)."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    """The audit trail. Event rows refuse changes themselves; the admin does not even offer them."""
+
+    list_display = [
+        "created_at", "run_link", "task_step", "actor", "acting_title", "transition", "states", "reason",
+    ]
+    list_display_links = None
+    list_select_related = ["run", "task__step", "actor"]
+    list_filter = ["transition"]
+    search_fields = ["reason", "actor__username"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-pk"]
+
+    @admin.display(description=Event._meta.get_field("run").verbose_name, ordering="run")
+    def run_link(self, event: Event) -> str:
+        return _run_link(event.run)
+
+    @admin.display(description=gettext_lazy("step"))
+    def task_step(self, event: Event) -> int | str:
+        return event.task.step.nomor if event.task_id else self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("from → to"))
+    def states(self, event: Event) -> str:
+        return _states(event.source, event.target)
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("Open and past its due time"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> QuerySet[Task]:
+        if self.value() == "yes":
+            return queryset.filter(status__in=Task.OPEN, due_at__lt=timezone.now())
+        return queryset
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdmin):
+    """Tasks across runs, to find what is stuck; each run's page shows its tasks in order."""
+
+    list_display = ["run_link", "step_nomor", "position", "status", "assignee", "due_at", "overdue"]
+    list_display_links = None
+    list_select_related = ["run", "step", "position", "assignee"]
+    list_filter = ["status", "position__office", OverdueFilter]
+    search_fields = ["run__perihal", "position__name"]
+    ordering = ["due_at", "pk"]
+
+    @admin.display(description=Task._meta.get_field("run").verbose_name, ordering="run")
+    def run_link(self, task: Task) -> str:
+        return _run_link(task.run)
+
+    @admin.display(description=gettext_lazy("step"), ordering="step__nomor")
+    def step_nomor(self, task: Task) -> int:
+        return task.step.nomor
+
+    @admin.display(description=gettext_lazy("overdue"), boolean=True)
+    def overdue(self, task: Task) -> bool:
+        return task.is_overdue()
