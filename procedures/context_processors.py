@@ -1,0 +1,13 @@
+from procedures import selectors
+
+
+def navigation(request):
+    """The navigation bar's counts and whether to show the heads' pages (four queries)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or request.path.startswith("/admin/"):
+        return {}
+    standing = selectors.standing_of(user)
+    return {
+        "nav_counts": selectors.nav_counts(user, standing),
+        "is_head": selectors.is_head_anywhere(user, standing),
+    }

@@ -1,0 +1,155 @@
+"""Views of the browser app: find what the user may see, call one engine service, render.
+
+htmx requests get the partial template that the full page includes.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from procedures import engine, permissions, selectors
+from procedures.forms import CancelRunForm, StartRunForm, TaskWorkForm
+from procedures.models import Task
+
+
+@login_required
+def inbox(request):
+    standing = selectors.standing_of(request.user)
+    tasks = selectors.my_tasks(request.user, standing)
+    return render(request, "procedures/inbox.html", {
+        "mine": [task for task in tasks if task.assignee_id == request.user.pk],
+        "claimable": [task for task in tasks if task.assignee_id is None],
+    })
+
+
+def _task_page(request, task: Task, form: TaskWorkForm | None = None, status: int = 200):
+    refusal = permissions.act_refusal(task, request.user) if task.is_open else None
+    context = {
+        "task": task,
+        "form": form or TaskWorkForm(task=task),
+        "earlier": selectors.earlier_work(task),
+        "refusal": refusal,
+        "can_act": task.is_open and refusal is None and task.assignee_id in (None, request.user.pk),
+        "can_release": task.status == Task.Status.IN_PROGRESS and (
+            task.assignee_id == request.user.pk or permissions.is_head(request.user, task.run.revision, task.position)),
+        "kelengkapan": list(task.step.kelengkapan.all()),
+        "checks": set(task.checks.values_list("item_id", flat=True)),
+        "files": list(task.files.all()),
+    }
+    template = "procedures/partials/task_panel.html" if request.htmx else "procedures/task_detail.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+def task_detail(request, pk: int):
+    return _task_page(request, selectors.visible_task(request.user, pk))
+
+
+def _engine_call(request, task: Task, action, *, success: str, form: TaskWorkForm | None = None):
+    """Run one engine service; a refusal re-renders the task with its reason, never a 500."""
+    try:
+        action()
+    except engine.EngineError as error:
+        if form is not None and error.field and error.field in form.fields:
+            form.add_error(error.field, error.message)
+        else:
+            messages.error(request, error.message)
+        fresh = selectors.visible_task(request.user, task.pk)
+        status = 403 if isinstance(error, engine.NotAllowed) else 409 if isinstance(error, engine.Conflict) else 400
+        return _task_page(request, fresh, form if form is not None and form.errors else None, status=status)
+    messages.success(request, success)
+    response = redirect("task-detail", pk=task.pk)
+    if request.htmx:
+        response["HX-Redirect"] = response["Location"]
+    return response
+
+
+@login_required
+@require_POST
+def task_claim(request, pk: int):
+    task = selectors.visible_task(request.user, pk)
+    return _engine_call(request, task, lambda: engine.task_claim(task=task, user=request.user),
+                        success=_("The task is yours now."))
+
+
+@login_required
+@require_POST
+def task_release(request, pk: int):
+    task = selectors.visible_task(request.user, pk)
+    return _engine_call(request, task, lambda: engine.task_release(task=task, user=request.user),
+                        success=_("The task was released for the other holders of the position."))
+
+
+@login_required
+@require_POST
+def task_complete(request, pk: int):
+    task = selectors.visible_task(request.user, pk)
+    form = TaskWorkForm(request.POST, request.FILES, task=task)
+    if not form.is_valid():
+        return _task_page(request, task, form, status=400)
+    data = form.cleaned_data
+    work = {"ticked": data.get("ticked", []), "output_text": data["output_text"], "files": data["files"],
+            "note": data["note"]}
+    if task.step.is_decision:
+        def action():
+            engine.task_decide(task=task, user=request.user, decision=data["decision"], reason=data["reason"], **work)
+        success = _("Decision recorded.")
+    else:
+        def action():
+            engine.task_complete(task=task, user=request.user, **work)
+        success = _("Step completed; the run has moved on.")
+    return _engine_call(request, task, action, success=success, form=form)
+
+
+@login_required
+def run_detail(request, pk: int):
+    run = selectors.visible_run(request.user, pk)
+    columns, steps, states = selectors.run_steps(run)
+    return render(request, "procedures/run_detail.html", {
+        "run": run,
+        "events": selectors.run_timeline(run),
+        "columns": columns,
+        "steps": steps,
+        "states": states,
+        "open_tasks": [t for t in run.tasks.select_related("step", "position", "assignee") if t.is_open],
+        "can_cancel": run.status == run.Status.RUNNING and permissions.may_cancel_run(run, request.user),
+        "cancel_form": CancelRunForm(),
+    })
+
+
+@login_required
+@require_POST
+def run_cancel(request, pk: int):
+    run = selectors.visible_run(request.user, pk)
+    form = CancelRunForm(request.POST)
+    if form.is_valid():
+        try:
+            engine.run_cancel(run=run, user=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("The run was cancelled."))
+        except engine.EngineError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, _("Say why the run is cancelled."))
+    return redirect("run-detail", pk=run.pk)
+
+
+@login_required
+def run_start(request):
+    standing = selectors.standing_of(request.user)
+    revisions = selectors.startable_revisions(request.user, standing)
+    form = StartRunForm(request.POST or None, revisions=revisions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = engine.run_start(revision=form.cleaned_data["revision"], user=request.user,
+                                   perihal=form.cleaned_data["perihal"])
+        except engine.EngineError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("The run has started."))
+            return redirect("run-detail", pk=run.pk)
+    return render(request, "procedures/run_start.html", {"form": form, "revisions": revisions},
+                  status=400 if form.errors else 200)
