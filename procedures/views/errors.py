@@ -1,0 +1,1 @@
+"""Error pages in the site's style and language."""
