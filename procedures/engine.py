@@ -73,7 +73,7 @@ def _record(*, run: Run, task: Task | None, user, acting: ActingAssignment | Non
 
 def _lock(task: Task) -> tuple[Run, Task]:
     """Lock the run, then the task; return fresh copies (a stale page may hold old ones)."""
-    run = Run.objects.select_for_update().select_related("office", "revision").get(pk=task.run_id)
+    run = Run.objects.select_for_update(of=("self",)).select_related("office", "revision").get(pk=task.run_id)
     locked = (
         Task.objects.select_for_update(of=("self",))
         .select_related("step", "position__office", "previous__position", "assignee", "completed_by")
@@ -387,7 +387,7 @@ def run_cancel(*, run: Run, user, reason: str) -> Run:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("say why the run is cancelled"), field="reason")
-    run = Run.objects.select_for_update().select_related("revision", "office").get(pk=run.pk)
+    run = Run.objects.select_for_update(of=("self",)).select_related("revision", "office").get(pk=run.pk)
     _check_run_open(run)
     if not has_transition_perm(run.cancel, user):
         raise NotAllowed(_("only whoever started this run, a head or an admin may cancel it"))
