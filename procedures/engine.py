@@ -60,13 +60,20 @@ class InvalidInput(EngineError):
 # ---------------------------------------------------------------------------------------------
 
 
+def _acting_title(acting: ActingAssignment, user) -> str:
+    """"Plh Kasat Pol PP (Budi) atas nama Andi": the holders the official stands in for."""
+    holders = [permissions.display_name(holder) for holder in acting.position.holders.all()]
+    return _("%(title)s (%(name)s) on behalf of %(holders)s") % {
+        "title": acting.title(), "name": permissions.display_name(user),
+        "holders": ", ".join(holders) if holders else acting.position.name,
+    }
+
+
 def _record(*, run: Run, task: Task | None, user, acting: ActingAssignment | None, transition: str,
             source: str, target: str, reason: str = "", files: Sequence[str] = ()) -> Event:
     return Event.objects.create(
         run=run, task=task, actor=user, acting=acting,
-        acting_title=_("%(title)s (%(name)s) on behalf of %(position)s") % {
-            "title": acting.title(), "name": permissions.display_name(user), "position": acting.position.name,
-        } if acting else "",
+        acting_title=_acting_title(acting, user) if acting else "",
         transition=transition, source=source, target=target, reason=reason, files=list(files),
     )
 

@@ -693,6 +693,19 @@ class Event(models.Model):
 
     objects = EventQuerySet.as_manager()
 
+    LABELS = {
+        "start": _("started the run"),
+        "reach": _("step reached"),
+        "claim": _("claimed"),
+        "release": _("released"),
+        "reassign": _("reassigned"),
+        "complete": _("completed"),
+        "decide_ya": _("decided Yes"),
+        "decide_tidak": _("decided No"),
+        "finish": _("run finished"),
+        "cancel": _("cancelled"),
+    }
+
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
@@ -701,6 +714,10 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.transition} {self.source}→{self.target}"
+
+    @property
+    def label(self) -> str:
+        return self.LABELS.get(self.transition, self.transition)
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

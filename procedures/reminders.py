@@ -125,8 +125,10 @@ def reminder_body(user, tasks: Sequence[Task], *, now: dt.datetime) -> str:
     ]
     for number, task in enumerate(tasks, start=1):
         office = task.run.office
-        # Translated as "TERLAMBAT": the word people scan the list for.
-        mark = f"[{_('OVERDUE')}] " if task.is_overdue(now) else ""
+        # Translated as "TERLAMBAT": the word people scan the list for. (Not inside an f-string:
+        # xgettext would not find it there.)
+        overdue = _("OVERDUE")
+        mark = f"[{overdue}] " if task.is_overdue(now) else ""
         lines += [
             "",
             f"{number}. {mark}" + _("%(sop)s, step %(nomor)s: %(kegiatan)s") % {
