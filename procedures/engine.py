@@ -110,6 +110,17 @@ def _check_run_open(run: Run) -> None:
             "status": run.get_status_display()})
 
 
+def _check_open(run: Run, task: Task) -> None:
+    """A finished task says who finished it, even when that also ended the run."""
+    if task.status in (Task.Status.DONE, Task.Status.SENT_BACK):
+        conflict = _state_conflict(task)
+        if run.status != Run.Status.RUNNING:
+            conflict = Conflict(_("%(done)s; this run is %(status)s") % {
+                "done": conflict.message, "status": run.get_status_display()})
+        raise conflict
+    _check_run_open(run)
+
+
 def _check_may_act(task: Task, user) -> ActingAssignment | None:
     refusal = permissions.act_refusal(task, user)
     if refusal:
@@ -268,7 +279,7 @@ def run_start(*, revision: SopRevision, user, perihal: str, now: dt.datetime | N
 def task_claim(*, task: Task, user) -> Task:
     """Take a waiting task: the other holders of the position see it is yours."""
     run, task = _lock(task)
-    _check_run_open(run)
+    _check_open(run, task)
     if task.status != Task.Status.WAITING:
         raise _state_conflict(task)
     _claim(run, task, user)
@@ -279,7 +290,7 @@ def task_claim(*, task: Task, user) -> Task:
 def task_release(*, task: Task, user) -> Task:
     """Give a claimed task back to the position (its claimer, or a head)."""
     run, task = _lock(task)
-    _check_run_open(run)
+    _check_open(run, task)
     if task.status != Task.Status.IN_PROGRESS:
         raise _state_conflict(task)
     if task.assignee_id == user.pk:
@@ -300,7 +311,7 @@ def task_release(*, task: Task, user) -> Task:
 def task_reassign(*, task: Task, user, to_user) -> Task:
     """A head gives an open task to a particular holder of its position."""
     run, task = _lock(task)
-    _check_run_open(run)
+    _check_open(run, task)
     if not task.is_open:
         raise _state_conflict(task)
     is_head, head_acting = permissions.head_standing(user, run.revision, task.position)
@@ -327,7 +338,7 @@ def task_complete(*, task: Task, user, ticked: Iterable[int] = (), output_text: 
     """Finish a (process) step: kelengkapan ticked, output given; the run moves on."""
     files = _validate_files(files)
     run, task = _lock(task)
-    _check_run_open(run)
+    _check_open(run, task)
     if task.step.is_decision:
         raise InvalidInput(_("this step is a decision: choose Ya or Tidak"))
     acting = _claim_if_waiting(run, task, user)
@@ -361,7 +372,7 @@ def task_decide(*, task: Task, user, decision: str, reason: str = "", ticked: It
     if decision == Task.Decision.NO and not reason:
         raise InvalidInput(_("say why (a reason is required for Tidak)"), field="reason")
     run, task = _lock(task)
-    _check_run_open(run)
+    _check_open(run, task)
     if not task.step.is_decision:
         raise InvalidInput(_("this step is not a decision"))
     acting = _claim_if_waiting(run, task, user)
