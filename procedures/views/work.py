@@ -8,8 +8,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from procedures import engine, permissions, selectors
 from procedures.forms import CancelRunForm, StartRunForm, TaskWorkForm
@@ -49,6 +51,11 @@ def task_detail(request, pk: int):
     return _task_page(request, selectors.visible_task(request.user, pk))
 
 
+def _refusal_status(error: engine.EngineError) -> int:
+    """403 for a refusal, 409 when someone else was faster, 400 for bad input."""
+    return 403 if isinstance(error, engine.NotAllowed) else 409 if isinstance(error, engine.Conflict) else 400
+
+
 def _engine_call(request, task: Task, action, *, success: str, form: TaskWorkForm | None = None):
     """Run one engine service; a refusal re-renders the task with its reason, never a 500."""
     try:
@@ -59,13 +66,13 @@ def _engine_call(request, task: Task, action, *, success: str, form: TaskWorkFor
         else:
             messages.error(request, error.message)
         fresh = selectors.visible_task(request.user, task.pk)
-        status = 403 if isinstance(error, engine.NotAllowed) else 409 if isinstance(error, engine.Conflict) else 400
-        return _task_page(request, fresh, form if form is not None and form.errors else None, status=status)
+        return _task_page(request, fresh, form if form is not None and form.errors else None,
+                          status=_refusal_status(error))
     messages.success(request, success)
-    response = redirect("task-detail", pk=task.pk)
     if request.htmx:
-        response["HX-Redirect"] = response["Location"]
-    return response
+        # Not a 302: the browser would follow it inside the XHR and htmx would never see the header.
+        return HttpResponseClientRedirect(reverse("task-detail", args=[task.pk]))
+    return redirect("task-detail", pk=task.pk)
 
 
 @login_required
@@ -105,9 +112,7 @@ def task_complete(request, pk: int):
     return _engine_call(request, task, action, success=success, form=form)
 
 
-@login_required
-def run_detail(request, pk: int):
-    run = selectors.visible_run(request.user, pk)
+def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: int = 200):
     columns, steps, states = selectors.run_steps(run)
     return render(request, "procedures/run_detail.html", {
         "run": run,
@@ -117,8 +122,13 @@ def run_detail(request, pk: int):
         "states": states,
         "open_tasks": [t for t in run.tasks.select_related("step", "position", "assignee") if t.is_open],
         "can_cancel": run.status == run.Status.RUNNING and permissions.may_cancel_run(run, request.user),
-        "cancel_form": CancelRunForm(),
-    })
+        "cancel_form": cancel_form or CancelRunForm(),
+    }, status=status)
+
+
+@login_required
+def run_detail(request, pk: int):
+    return _run_page(request, selectors.visible_run(request.user, pk))
 
 
 @login_required
@@ -126,14 +136,15 @@ def run_detail(request, pk: int):
 def run_cancel(request, pk: int):
     run = selectors.visible_run(request.user, pk)
     form = CancelRunForm(request.POST)
-    if form.is_valid():
-        try:
-            engine.run_cancel(run=run, user=request.user, reason=form.cleaned_data["reason"])
-            messages.success(request, _("The run was cancelled."))
-        except engine.EngineError as error:
-            messages.error(request, error.message)
-    else:
+    if not form.is_valid():
         messages.error(request, _("Say why the run is cancelled."))
+        return _run_page(request, run, form, status=400)
+    try:
+        engine.run_cancel(run=run, user=request.user, reason=form.cleaned_data["reason"])
+    except engine.EngineError as error:
+        messages.error(request, error.message)
+        return _run_page(request, selectors.visible_run(request.user, pk), form, status=_refusal_status(error))
+    messages.success(request, _("The run was cancelled."))
     return redirect("run-detail", pk=run.pk)
 
 

@@ -1,0 +1,523 @@
+"""The work pages (procedures.views.work): inbox, task page and its actions, starting, seeing and
+cancelling a run — who may open what, what each action changes, and what an error looks like."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from procedures import engine
+from procedures.models import Event, Run, Task, TaskFile
+from tests.engine_fixtures import (  # noqa: F401 (fixtures)
+    _module_cast,
+    all_items,
+    cast,
+    drive,
+    english,
+    open_task,
+    snapshot,
+    transitions,
+    work,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+KASI = "Kasi Bina Potensi Masyarakat"  # does steps 1-4 of SOP 000 and starts it
+KABID = "Kabid Linmas"  # a head of the Kasi in SOP 000: may look, not act
+PETUGAS = "Petugas Operasional"  # same office, a position outside SOP 000
+OUTSIDER = ("Kasi", "Dinas Komunikasi dan Informatika")  # another office
+
+INBOX, RUN_START = reverse("inbox"), reverse("run-start")
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def started(cast, perihal: str = "Pembinaan Linmas Kecamatan Ciledug") -> tuple[Run, Task]:
+    """A run of SOP 000 started by its Kasi, and its first (waiting) task."""
+    run = cast.start("000", perihal=perihal)
+    return run, open_task(run)
+
+
+def done_work(task: Task, **extra) -> dict:
+    """What the task form posts to complete a step: every item ticked, the output written."""
+    return {"ticked": [str(pk) for pk in all_items(task)], "output_text": "Konsep jadwal terlampir", **extra}
+
+
+def near(html: str, field: str, message: str, span: int = 1500) -> bool:
+    """Whether ``message`` is shown inside the field's crispy wrapper (``div_id_<field>``)."""
+    start = html.index(f'id="div_id_{field}"')
+    end = html.find('id="div_id_', start + 1)
+    return message in html[start:end if end != -1 else start + span]
+
+
+def task_urls(task: Task) -> dict[str, str]:
+    return {name: reverse(name, args=[task.pk]) for name in ("task-detail", "task-claim", "task-release", "task-complete")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may open what
+# ---------------------------------------------------------------------------------------------
+
+PAGES = [
+    ("get", "inbox", None), ("get", "task-detail", "task"), ("post", "task-claim", "task"),
+    ("post", "task-release", "task"), ("post", "task-complete", "task"), ("get", "run-start", None),
+    ("post", "run-start", None), ("get", "run-detail", "run"), ("post", "run-cancel", "run"),
+]
+
+
+@pytest.mark.parametrize("method, name, kind", PAGES)
+def test_it_sends_the_anonymous_to_sign_in(client, cast, method, name, kind):
+    run, task = started(cast)
+    url = reverse(name, args=[{"task": task, "run": run}[kind].pk] if kind else [])
+    before = snapshot()
+    response = getattr(client, method)(url, {"reason": "x", "perihal": "x", "output_text": "x"} if method == "post" else {})
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name, method", [("task-detail", "get"), ("task-claim", "post"), ("task-release", "post"),
+                                          ("task-complete", "post")])
+@pytest.mark.parametrize("who", ["other position", "other office"])
+def test_it_refuses_a_task_of_another_position_or_office(client, cast, name, method, who):
+    run, task = started(cast)
+    engine.task_claim(task=task, user=cast.user(KASI))  # so that release has something to refuse
+    signed_in(client, cast.user(PETUGAS) if who == "other position" else cast.user(*OUTSIDER))
+    before = snapshot()
+    response = getattr(client, method)(task_urls(task)[name], done_work(task) if method == "post" else {})
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name, method", [("run-detail", "get"), ("run-cancel", "post")])
+def test_it_refuses_a_run_of_another_office(client, cast, name, method):
+    run, _task = started(cast)
+    signed_in(client, cast.user(*OUTSIDER))
+    before = snapshot()
+    response = getattr(client, method)(reverse(name, args=[run.pk]), {"reason": "Salah kantor"} if method == "post" else {})
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+def test_a_missing_task_or_run_is_not_found(client, cast):
+    signed_in(client, cast.user(KASI))
+    assert client.get(reverse("task-detail", args=[999999])).status_code == 404
+    assert client.get(reverse("run-detail", args=[999999])).status_code == 404
+
+
+def test_the_actions_take_no_get(client, cast):
+    run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    for name in ("task-claim", "task-release", "task-complete"):
+        assert client.get(task_urls(task)[name]).status_code == 405
+    assert client.get(reverse("run-cancel", args=[run.pk])).status_code == 405
+
+
+def test_a_head_sees_the_task_and_why_he_may_not_act_but_acting_is_refused(client, cast):
+    run, task = started(cast)
+    signed_in(client, cast.user(KABID))
+    response = client.get(task_urls(task)["task-detail"])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "you do not hold the position Kasi Bina Potensi Masyarakat" in html
+    assert task_urls(task)["task-complete"] not in html
+    before = snapshot()
+    response = client.post(task_urls(task)["task-complete"], done_work(task))
+    assert response.status_code == 403
+    assert "you do not hold the position Kasi Bina Potensi Masyarakat" in response.content.decode()
+    assert snapshot() == before
+
+
+# ---------------------------------------------------------------------------------------------
+# The inbox and the task page
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_inbox_lists_claimed_and_waiting_tasks_of_my_positions(client, cast):
+    _run, claimed = started(cast, "Dikerjakan")
+    _run, waiting = started(cast, "Menunggu")
+    engine.task_claim(task=claimed, user=cast.user(KASI))
+    signed_in(client, cast.user(KASI))
+    response = client.get(INBOX)
+    assert response.status_code == 200
+    assert [t.pk for t in response.context["mine"]] == [claimed.pk]
+    assert [t.pk for t in response.context["claimable"]] == [waiting.pk]
+    html = response.content.decode()
+    assert task_urls(claimed)["task-detail"] in html and task_urls(waiting)["task-detail"] in html
+
+
+def test_the_inbox_of_another_position_does_not_list_the_task(client, cast):
+    _run, task = started(cast)
+    signed_in(client, cast.user(PETUGAS))
+    response = client.get(INBOX)
+    assert response.status_code == 200
+    assert task_urls(task)["task-detail"] not in response.content.decode()
+
+
+def test_the_holder_opens_the_task_with_its_form(client, cast):
+    run, task = started(cast)
+    drive(run, cast, stop_at=3)
+    task = open_task(run)
+    signed_in(client, cast.user(KASI))
+    response = client.get(task_urls(task)["task-detail"])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html and 'id="task-panel"' in html
+    assert f'action="{task_urls(task)["task-complete"]}"' in html
+    assert "Rekap data" in html  # the kelengkapan item's label
+    assert [done.step.nomor for done in response.context["earlier"]] == [1, 2]
+
+
+def test_an_htmx_request_gets_the_panel_alone(client, cast):
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    response = client.get(task_urls(task)["task-detail"], HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.lstrip().startswith('<div id="task-panel"')
+
+
+def test_claim_and_release(client, cast):
+    _run, task = started(cast)
+    kasi = cast.user(KASI)
+    signed_in(client, kasi)
+    response = client.post(task_urls(task)["task-claim"])
+    assert response.status_code == 302 and response["Location"] == task_urls(task)["task-detail"]
+    task.refresh_from_db()
+    assert (task.status, task.assignee_id) == (Task.Status.IN_PROGRESS, kasi.pk)
+    assert Event.objects.filter(task=task, transition="claim", actor=kasi).count() == 1
+
+    response = client.post(task_urls(task)["task-release"])
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.status, task.assignee_id) == (Task.Status.WAITING, None)
+    assert Event.objects.filter(task=task, transition="release", actor=kasi).count() == 1
+
+
+def test_a_claim_someone_else_made_first_is_a_conflict(client, cast):
+    _run, task = started(cast)
+    other = UserFactory(first_name="Rina", last_name="Kedua")
+    task.position.holders.add(other)
+    engine.task_claim(task=task, user=other)
+    signed_in(client, cast.user(KASI))
+    before = snapshot()
+    response = client.post(task_urls(task)["task-claim"])
+    assert response.status_code == 409
+    assert "this task was already claimed by Rina Kedua" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_complete_moves_the_run_on(client, cast):
+    run, task = started(cast)
+    kasi = cast.user(KASI)
+    signed_in(client, kasi)
+    response = client.post(task_urls(task)["task-complete"], done_work(task, note="Sudah dibahas"))
+    assert response.status_code == 302 and response["Location"] == task_urls(task)["task-detail"]
+    task.refresh_from_db()
+    assert (task.status, task.completed_by_id, task.output_text) == (Task.Status.DONE, kasi.pk, "Konsep jadwal terlampir")
+    assert set(task.checks.values_list("item_id", flat=True)) == set(all_items(task))
+    assert transitions(run) == {"start": 1, "reach": 2, "claim": 1, "complete": 1}
+    assert open_task(run).step.nomor == 2
+    follow = client.get(response["Location"])
+    assert "Step completed; the run has moved on." in follow.content.decode()
+
+
+def test_complete_with_htmx_redirects_the_page(client, cast):
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    response = client.post(task_urls(task)["task-complete"], done_work(task), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == task_urls(task)["task-detail"]
+    task.refresh_from_db()
+    assert task.status == Task.Status.DONE
+
+
+def test_a_missing_output_shows_the_error_next_to_the_output(client, cast):
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    before = snapshot()
+    response = client.post(task_urls(task)["task-complete"], done_work(task, output_text="  "))
+    assert response.status_code == 400
+    message = "give the output of this step (Konsep Perencanaan Jadwal Pembinaan) as text or a file"
+    assert response.context["form"].errors["output_text"] == [message]
+    assert near(response.content.decode(), "output_text", message)
+    assert snapshot() == before
+
+
+def test_an_unticked_item_shows_the_error_next_to_the_items(client, cast):
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    before = snapshot()
+    response = client.post(task_urls(task)["task-complete"], done_work(task, ticked=[]))
+    assert response.status_code == 400
+    assert near(response.content.decode(), "ticked", "tick every required item (kelengkapan) before completing")
+    assert snapshot() == before
+
+
+def test_tidak_without_a_reason_shows_the_error_next_to_the_reason(client, cast):
+    run = cast.start("003")
+    drive(run, cast, stop_at=4)
+    task = open_task(run)
+    signed_in(client, cast.holder(task.position))
+    before = snapshot()
+    response = client.post(task_urls(task)["task-complete"], {"decision": "tidak", "reason": ""})
+    assert response.status_code == 400
+    assert near(response.content.decode(), "reason", "say why (a reason is required for Tidak)")
+    assert snapshot() == before
+
+
+def test_a_decision_is_answered_by_its_buttons_alone(client, cast):
+    run = cast.start("003")
+    drive(run, cast, stop_at=4)
+    task = open_task(run)
+    signed_in(client, cast.holder(task.position))
+    html = client.get(task_urls(task)["task-detail"]).content.decode()
+    assert 'type="radio"' not in html  # a radio beside the buttons could say the opposite
+    assert 'name="decision" value="ya"' in html and 'name="decision" value="tidak"' in html
+
+
+def test_a_decision_without_an_answer_is_a_bad_request(client, cast):
+    run = cast.start("003")
+    drive(run, cast, stop_at=4)
+    task = open_task(run)
+    signed_in(client, cast.holder(task.position))
+    before = snapshot()
+    response = client.post(task_urls(task)["task-complete"], {"reason": "?"})
+    assert response.status_code == 400
+    assert "decision" in response.context["form"].errors
+    assert "This field is required." in response.content.decode()
+    assert snapshot() == before
+
+
+def test_tidak_with_a_reason_sends_the_work_back_with_the_reason(client, cast):
+    run = cast.start("003")
+    drive(run, cast, stop_at=4)
+    task = open_task(run)
+    signed_in(client, cast.holder(task.position))
+    response = client.post(task_urls(task)["task-complete"], {"decision": "tidak", "reason": "Konsiderans kurang"})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.status, task.decision) == (Task.Status.SENT_BACK, "tidak")
+    redo = open_task(run)
+    assert (redo.step.nomor, redo.visit, redo.return_reason) == (3, 2, "Konsiderans kurang")
+    signed_in(client, cast.holder(redo.position))
+    html = client.get(task_urls(redo)["task-detail"]).content.decode()
+    assert "Sent back" in html and "Konsiderans kurang" in html
+
+
+def test_ya_moves_the_run_on(client, cast):
+    run = cast.start("003")
+    drive(run, cast, stop_at=4)
+    task = open_task(run)
+    signed_in(client, cast.holder(task.position))
+    response = client.post(task_urls(task)["task-complete"], {"decision": "ya", "ticked": [str(pk) for pk in all_items(task)]})
+    assert response.status_code == 302
+    assert Event.objects.filter(task=task, transition="decide_ya").count() == 1
+    assert open_task(run).step.nomor == 5
+
+
+def test_a_stale_complete_says_who_was_faster_and_changes_nothing(client, cast):
+    _run, task = started(cast)
+    work(task, cast.user(KASI))
+    signed_in(client, cast.user(KASI))
+    before = snapshot()
+    response = client.post(task_urls(task)["task-complete"], done_work(task))
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "this task was already completed by Kasi Bina Potensi Masyarakat (demo)" in html
+    assert snapshot() == before
+
+
+def test_an_uploaded_file_is_the_output(client, cast):
+    run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    upload = SimpleUploadedFile("jadwal-pembinaan.pdf", b"%PDF-1.4\n% sopflow\n", content_type="application/pdf")
+    response = client.post(task_urls(task)["task-complete"], done_work(task, output_text="", files=[upload]))
+    assert response.status_code == 302
+    stored = TaskFile.objects.get(task=task)
+    assert stored.name == "jadwal-pembinaan.pdf"
+    path = settings.MEDIA_ROOT / stored.file.name
+    assert path.read_bytes() == b"%PDF-1.4\n% sopflow\n"
+    assert Event.objects.get(task=task, transition="complete").files == ["jadwal-pembinaan.pdf"]
+    # The next holder sees it among the earlier steps.
+    html = client.get(task_urls(open_task(run))["task-detail"]).content.decode()
+    assert stored.file.url in html
+
+
+def test_a_file_of_a_refused_type_shows_the_error_next_to_the_files(client, cast):
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    before = snapshot()
+    upload = SimpleUploadedFile("virus.exe", b"MZ", content_type="application/octet-stream")
+    response = client.post(task_urls(task)["task-complete"], done_work(task, files=[upload]))
+    assert response.status_code == 400
+    assert near(response.content.decode(), "files", "files of type .exe are not accepted")
+    assert snapshot() == before
+
+
+# ---------------------------------------------------------------------------------------------
+# Starting, seeing and cancelling a run
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_start_page_offers_the_sops_whose_first_step_i_do(client, cast):
+    signed_in(client, cast.user(KASI))
+    response = client.get(RUN_START)
+    assert response.status_code == 200
+    assert [r.pk for r in response.context["revisions"]] == [cast.revision("000").pk]
+
+
+def test_starting_a_run_opens_its_first_task(client, cast):
+    kasi = cast.user(KASI)
+    signed_in(client, kasi)
+    response = client.post(RUN_START, {"revision": cast.revision("000").pk, "perihal": "Pembinaan RW 05"})
+    run = Run.objects.get(perihal="Pembinaan RW 05")
+    assert response.status_code == 302 and response["Location"] == reverse("run-detail", args=[run.pk])
+    assert (run.started_by_id, run.status) == (kasi.pk, Run.Status.RUNNING)
+    assert transitions(run) == {"start": 1, "reach": 1}
+    assert open_task(run).step.nomor == 1
+
+
+def test_starting_without_a_perihal_shows_the_error_next_to_it(client, cast):
+    signed_in(client, cast.user(KASI))
+    before = snapshot()
+    response = client.post(RUN_START, {"revision": cast.revision("000").pk, "perihal": ""})
+    assert response.status_code == 400
+    assert "perihal" in response.context["form"].errors
+    assert near(response.content.decode(), "perihal", "This field is required.")
+    assert snapshot() == before
+
+
+def test_an_sop_i_may_not_start_is_refused(client, cast):
+    signed_in(client, cast.user(PETUGAS))
+    before = snapshot()
+    response = client.post(RUN_START, {"revision": cast.revision("000").pk, "perihal": "Bukan tugas saya"})
+    assert response.status_code == 400
+    assert "revision" in response.context["form"].errors
+    assert snapshot() == before
+
+
+def test_the_run_page_shows_the_flow_and_the_timeline(client, cast):
+    run, _task = started(cast)
+    drive(run, cast, stop_at=3)
+    signed_in(client, cast.user(PETUGAS))  # anyone of the office may follow a run
+    response = client.get(reverse("run-detail", args=[run.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-run-status="berjalan"' in html
+    assert html.count("flow-symbol") == 17 and html.count("is-done") == 2 and html.count("is-current") == 1
+    assert len(response.context["events"]) == run.events.count()
+    assert not response.context["can_cancel"]
+
+
+def test_the_starter_cancels_a_run_with_a_reason(client, cast):
+    run, task = started(cast)
+    kasi = cast.user(KASI)
+    signed_in(client, kasi)
+    assert client.get(reverse("run-detail", args=[run.pk])).context["can_cancel"]
+    response = client.post(reverse("run-cancel", args=[run.pk]), {"reason": "Anggaran ditunda"})
+    assert response.status_code == 302 and response["Location"] == reverse("run-detail", args=[run.pk])
+    run.refresh_from_db()
+    task.refresh_from_db()
+    assert (run.status, run.cancel_reason, task.status) == (Run.Status.CANCELLED, "Anggaran ditunda", Task.Status.CANCELLED)
+    assert Event.objects.filter(run=run, transition="cancel", actor=kasi).count() == 2  # the run and its open task
+
+
+def test_cancelling_without_a_reason_shows_the_error_next_to_it(client, cast):
+    run, _task = started(cast)
+    signed_in(client, cast.user(KASI))
+    before = snapshot()
+    response = client.post(reverse("run-cancel", args=[run.pk]), {"reason": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    reason_at = html.index('name="reason"')
+    assert "This field is required." in html[reason_at:reason_at + 400]
+    assert snapshot() == before
+
+
+def test_someone_of_the_office_who_may_not_cancel_is_refused(client, cast):
+    run, _task = started(cast)
+    signed_in(client, cast.user(PETUGAS))
+    before = snapshot()
+    response = client.post(reverse("run-cancel", args=[run.pk]), {"reason": "Bukan wewenang saya"})
+    assert response.status_code == 403
+    assert "only whoever started this run, a head or an admin may cancel it" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_cancelling_a_finished_run_is_a_conflict(client, cast):
+    run, _task = started(cast)
+    drive(run, cast)
+    signed_in(client, cast.user(KASI))
+    before = snapshot()
+    response = client.post(reverse("run-cancel", args=[run.pk]), {"reason": "Terlambat"})
+    assert response.status_code == 409
+    assert snapshot() == before
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries: a page costs the same however much there is on it
+# ---------------------------------------------------------------------------------------------
+
+
+def queries(client, url: str) -> int:
+    client.get(url)  # warm caches (content types, the session) so that both counts start alike
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_inbox_costs_the_same_with_3_or_15_runs(client, cast):
+    kasi = cast.user(KASI)
+    signed_in(client, kasi)
+
+    def add_runs(count: int) -> None:
+        for number in range(count):
+            run, task = started(cast, f"Pembinaan ke-{Run.objects.count()}")
+            if number % 3 == 1:
+                engine.task_claim(task=task, user=kasi)
+            elif number % 3 == 2:
+                drive(run, cast, stop_at=3)  # a task with earlier work, claimed on the way
+
+    add_runs(3)
+    few = queries(client, INBOX)
+    add_runs(12)
+    response = client.get(INBOX)
+    assert len(response.context["mine"]) + len(response.context["claimable"]) == 15
+    assert queries(client, INBOX) == few
+
+
+def test_the_run_page_costs_the_same_with_3_or_15_runs_and_steps_done(client, cast):
+    run, _task = started(cast)
+    drive(run, cast, stop_at=4)
+    for number in range(2):
+        started(cast, f"Lain {number}")
+    url = reverse("run-detail", args=[run.pk])
+    signed_in(client, cast.user(KASI))
+    few = queries(client, url)
+    drive(run, cast, stop_at=16)
+    for number in range(12):
+        drive(started(cast, f"Lain lagi {number}")[0], cast, stop_at=2)
+    assert run.tasks.count() == 16 and Run.objects.count() == 15
+    assert queries(client, url) == few
+
+
+def test_the_task_page_costs_the_same_with_1_or_16_earlier_steps(client, cast):
+    run, _task = started(cast)
+    drive(run, cast, stop_at=2)
+    second = open_task(run)
+    signed_in(client, cast.user(KASI))
+    few = queries(client, reverse("task-detail", args=[second.pk]))
+    drive(run, cast, stop_at=17)
+    last = open_task(run)
+    assert len(client.get(reverse("task-detail", args=[last.pk])).context["earlier"]) == 16
+    assert queries(client, reverse("task-detail", args=[last.pk])) == few
