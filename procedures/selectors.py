@@ -176,3 +176,252 @@ def is_head_anywhere(user, standing: Standing) -> bool:
     return user.is_superuser or Position.objects.filter(
         pk__in=standing.position_ids, level__lt=Position.Level.STAFF
     ).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# The run list and the SOP catalogue (procedures.views.catalogue)
+# ---------------------------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402 (appended section; may move to the top)
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from django.db.models import Count, Exists, OuterRef  # noqa: E402
+from django.http import Http404  # noqa: E402
+
+from procedures.models import KelengkapanItem  # noqa: E402
+
+
+def overdue_exists(now: dt.datetime | None = None) -> Exists:
+    """Whether a run has an open task past its due time, as a subquery (no query per run)."""
+    return Exists(Task.objects.filter(run=OuterRef("pk"), status__in=Task.OPEN, due_at__lt=now or timezone.now()))
+
+
+def visible_runs(user, standing: Standing) -> QuerySet[Run]:
+    """Runs of the user's offices (all for an admin), newest first.
+
+    Each run carries ``overdue`` (annotated) and ``open_tasks`` (one prefetch for the whole page,
+    with their step and position), so a page of runs costs the same queries whatever its size.
+    """
+    runs = (
+        Run.objects.select_related("revision__sop", "office", "started_by")
+        .annotate(overdue=overdue_exists())
+        .prefetch_related(Prefetch(
+            "tasks",
+            queryset=Task.objects.filter(status__in=Task.OPEN).select_related("step", "position").order_by("step__nomor", "pk"),
+            to_attr="open_tasks",
+        ))
+        .order_by("-started_at", "-pk")
+    )
+    if not user.is_superuser:
+        runs = runs.filter(office_id__in=standing.offices)
+    return runs
+
+
+def _office_day_start(day: dt.date) -> Q:
+    """Runs started at or after the start of ``day`` in their own office's zone (WIB, WITA, WIT)."""
+    condition = Q()
+    for zone in Office.TimeZone.values:
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(zone))
+        condition |= Q(office__time_zone=zone, started_at__gte=start)
+    return condition
+
+
+def filter_runs(runs: QuerySet[Run], *, sop_id: int | None = None, status: str = "", overdue: bool = False,
+                started_from: dt.date | None = None, started_until: dt.date | None = None) -> QuerySet[Run]:
+    """Narrow a run list; the dates are days in each run's office zone, both ends included."""
+    if sop_id:
+        runs = runs.filter(revision__sop_id=sop_id)
+    if status:
+        runs = runs.filter(status=status)
+    if overdue:
+        runs = runs.filter(overdue=True)
+    if started_from:
+        runs = runs.filter(_office_day_start(started_from))
+    if started_until:
+        runs = runs.exclude(_office_day_start(started_until + dt.timedelta(days=1)))
+    return runs
+
+
+def visible_sops(user, standing: Standing) -> list[Sop]:
+    """The SOPs of the user's offices (all for an admin) by office and name; two queries.
+
+    Each revision carries ``step_count``; ``sop.latest_revision`` reads the prefetch.
+    """
+    sops = Sop.objects.select_related("office").prefetch_related(
+        Prefetch("revisions", queryset=SopRevision.objects.annotate(step_count=Count("steps")))
+    )
+    if not user.is_superuser:
+        sops = sops.filter(office_id__in=standing.offices)
+    result = [sop for sop in sops if sop.latest_revision is not None]
+    return sorted(result, key=lambda sop: (sop.office.name.lower(), sop.latest_revision.nama.lower(), sop.kode))
+
+
+def visible_sop(user, standing: Standing, kode: str) -> Sop:
+    """The SOP with this kode in one of the user's offices.
+
+    404 if no office has it, 403 if only other offices do. Offices share kode values, so the
+    user's own office wins; an admin gets their own office's first, else the first by office name.
+    """
+    sops = list(Sop.objects.filter(kode=kode).select_related("office").prefetch_related("revisions"))
+    if not sops:
+        raise Http404
+    mine = [sop for sop in sops if sop.office_id in standing.offices]
+    if not mine and not user.is_superuser:
+        raise PermissionDenied
+    return min(mine or sops, key=lambda sop: sop.office.name.lower())
+
+
+def sop_sheet(revision: SopRevision) -> tuple[list, list[Step]]:
+    """A revision's role columns in sheet order and its steps with their kelengkapan (three queries)."""
+    columns = list(revision.columns.select_related("position").order_by("order"))
+    steps = list(
+        revision.steps.select_related("column", "ya_step", "tidak_step")
+        .prefetch_related(Prefetch("kelengkapan", queryset=KelengkapanItem.objects.order_by("order")))
+        .order_by("nomor")
+    )
+    return columns, steps
+
+
+# ---------------------------------------------------------------------------------------------
+# The heads' pages: approvals (Persetujuan), upcoming work (Akan datang), overdue (Terlambat)
+# ---------------------------------------------------------------------------------------------
+
+from django.db.models import Count, Exists, Min, OuterRef  # noqa: E402 (appended section)
+
+from procedures.models import KelengkapanItem  # noqa: E402
+
+
+def _approval_rows() -> QuerySet[Task]:
+    """Approval tasks with what an item shows: the judged work and its files, earlier steps, kelengkapan."""
+    finished = (
+        Task.objects.filter(status__in=(Task.Status.DONE, Task.Status.SENT_BACK))
+        .select_related("step", "position", "completed_by")
+        .prefetch_related(Prefetch("files", queryset=TaskFile.objects.order_by("pk")))
+        .order_by("created_at", "pk")
+    )
+    return (
+        Task.objects.filter(approval_filter())
+        .select_related(*TASK_RELATED, "previous__step", "previous__completed_by", "completed_by", "acting__position")
+        .prefetch_related(
+            Prefetch("previous__files", queryset=TaskFile.objects.order_by("pk")),
+            Prefetch("step__kelengkapan", queryset=KelengkapanItem.objects.order_by("order")),
+            Prefetch("run__tasks", queryset=finished, to_attr="finished_tasks"),
+        )
+    )
+
+
+def _with_earlier(task: Task, user) -> Task:
+    """Attach the run's finished steps before this task, and whether the user did the judged one."""
+    from procedures import permissions
+
+    task.earlier = [done for done in task.run.finished_tasks
+                    if done.pk != task.pk and done.created_at <= task.created_at]
+    task.judged = permissions.judged_task(task)
+    task.own_work = task.judged is not None and task.judged.completed_by_id == user.pk
+    return task
+
+
+def approval_items(user, standing: Standing) -> list[Task]:
+    """My approvals (as :func:`approvals`), each with its earlier work: six queries for any number."""
+    tasks = (
+        _approval_rows()
+        .filter(status__in=Task.OPEN, run__status=Run.Status.RUNNING, position_id__in=standing.position_ids)
+        .filter(Q(assignee__isnull=True) | Q(assignee=user))
+        .order_by("due_at", "pk")[:200]
+    )
+    return [_with_earlier(task, user) for task in tasks]
+
+
+def approval_item(user, pk: int) -> Task:
+    """One approval task the user may see, open or not (a stale page may act on a finished one)."""
+    visible_task(user, pk)
+    return _with_earlier(get_object_or_404(_approval_rows(), pk=pk), user)
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """A run under way and the next step in it for one of my positions."""
+
+    run: Run
+    current: list[Task]
+    step: Step
+    steps_between: int
+
+
+def upcoming(user, standing: Standing, *, limit: int = 100) -> list[Upcoming]:
+    """Runs under way in which a later step is one of my positions', soonest-due current task first.
+
+    "Later" is by step number after the run's current step(s): the plain path of the sheet; a
+    decision may still end the run earlier or send it back. Four queries however many runs.
+    """
+    ids = standing.position_ids
+    if not ids:
+        return []
+    mine_later = Step.objects.filter(
+        revision_id=OuterRef("run__revision_id"), nomor__gt=OuterRef("step__nomor"), column__position_id__in=ids,
+    )
+    current = list(
+        _open_tasks()
+        .filter(run__office_id__in=standing.offices)
+        .filter(Exists(mine_later))
+        .prefetch_related(
+            "position__holders",
+            Prefetch("run__revision__steps", queryset=Step.objects.select_related("column__position").order_by("nomor"),
+                     to_attr="ordered_steps"),
+        )
+        .order_by("due_at", "pk")[:limit]
+    )
+    by_run: dict[int, list[Task]] = {}
+    for task in current:
+        by_run.setdefault(task.run_id, []).append(task)
+    result = []
+    for tasks in by_run.values():
+        open_nomors = {task.step.nomor for task in tasks}
+        later = [step for step in tasks[0].run.revision.ordered_steps
+                 if step.nomor > min(open_nomors) and step.nomor not in open_nomors]
+        coming = next((step for step in later if step.column.position_id in ids), None)
+        if coming is not None:
+            result.append(Upcoming(run=tasks[0].run, current=tasks, step=coming,
+                                   steps_between=sum(1 for step in later if step.nomor < coming.nomor)))
+    return result
+
+
+@dataclass(frozen=True)
+class OverdueBoard:
+    """Overdue open tasks counted by position, by person (claimed) and by position (unclaimed)."""
+
+    by_position: list[dict]
+    by_person: list[dict]
+    unclaimed: list[dict]
+    tasks: list[Task]
+    total: int
+
+
+def overdue_board(user, standing: Standing, *, now=None, limit: int = 200) -> OverdueBoard:
+    """Overdue tasks of running runs in the offices where the user is a head (all for an admin): four queries."""
+    now = now or timezone.now()
+    tasks = Task.objects.filter(status__in=Task.OPEN, run__status=Run.Status.RUNNING, due_at__lt=now)
+    if not user.is_superuser:
+        head_offices = Position.objects.filter(
+            pk__in=standing.position_ids, level__lt=Position.Level.STAFF).values("office_id")
+        tasks = tasks.filter(run__office_id__in=head_offices)
+    counted = {"count": Count("pk"), "oldest": Min("due_at")}
+    position_fields = ("position_id", "position__name", "position__office__name", "position__office__time_zone")
+    by_position = list(tasks.values(*position_fields).annotate(**counted).order_by("oldest", "position__name"))
+    unclaimed = list(tasks.filter(assignee__isnull=True).values(*position_fields).annotate(**counted)
+                     .order_by("oldest", "position__name"))
+    by_person = list(
+        tasks.filter(assignee__isnull=False)
+        .values("assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name")
+        .annotate(**counted).order_by("oldest", "assignee__username")
+    )
+    for row in by_position + unclaimed:
+        row["zone"] = Office.ZONE_ABBREVIATIONS.get(row["position__office__time_zone"], "")
+    for row in by_person:
+        full = f"{row['assignee__first_name']} {row['assignee__last_name']}".strip()
+        row["name"] = full or row["assignee__username"]
+    return OverdueBoard(
+        by_position=by_position, by_person=by_person, unclaimed=unclaimed,
+        tasks=list(tasks.select_related(*TASK_RELATED).order_by("due_at", "pk")[:limit]),
+        total=sum(row["count"] for row in by_position),
+    )

@@ -1,19 +1,140 @@
 """The run list of an office and the SOP catalogue."""
 
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from procedures import selectors
+from procedures.models import Run, Sop
+
+RUNS_PER_PAGE = 25
+
+
+class RunFilterForm(forms.Form):
+    """The run list's filters, sent by GET so that a filtered page can be bookmarked."""
+
+    sop = forms.TypedChoiceField(label=_("SOP"), required=False, coerce=int, empty_value=None)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *Run.Status.choices])
+    started_from = forms.DateField(label=_("Started from"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    started_until = forms.DateField(label=_("Started until"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(self, *args, sops: list[Sop], **kwargs):
+        super().__init__(*args, **kwargs)
+        offices = {sop.office_id for sop in sops}
+        self.fields["sop"].choices = [("", _("All SOPs"))] + [
+            (sop.pk, sop.latest_revision.nama if len(offices) == 1 else f"{sop.latest_revision.nama} — {sop.office.name}")
+            for sop in sops
+        ]
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.disable_csrf = True
+        self.helper.form_class = "mb-3"
+        self.helper.attrs = {"aria-label": _("Filter runs")}
+        self.helper.layout = Layout(
+            Row(
+                Column("sop", css_class="col-12 col-lg-4"),
+                Column("status", css_class="col-12 col-sm-6 col-lg-2"),
+                Column("started_from", css_class="col-6 col-lg-2"),
+                Column("started_until", css_class="col-6 col-lg-2"),
+                Column("overdue", css_class="col-12 col-lg-2 align-self-lg-center pt-lg-3"),
+            ),
+            Submit("", _("Filter"), css_class="btn-primary"),
+        )
+
+    def filters(self) -> dict:
+        """The valid filters; an invalid field (a mistyped date) filters nothing and shows its error."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "sop_id": data.get("sop"),
+            "status": data.get("status") or "",
+            "overdue": bool(data.get("overdue")),
+            "started_from": data.get("started_from"),
+            "started_until": data.get("started_until"),
+        }
 
 
 @login_required
 def run_list(request):
-    return HttpResponse("TODO")
+    standing = selectors.standing_of(request.user)
+    sops = selectors.visible_sops(request.user, standing)
+    form = RunFilterForm(request.GET or None, sops=sops)
+    filters = form.filters()
+    runs = selectors.filter_runs(selectors.visible_runs(request.user, standing), **filters)
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "procedures/catalogue/run_list.html", {
+        "form": form,
+        "page": page,
+        "filtered": any(filters.values()),
+    })
 
 
 @login_required
 def sop_list(request):
-    return HttpResponse("TODO")
+    standing = selectors.standing_of(request.user)
+    sops = selectors.visible_sops(request.user, standing)
+    return render(request, "procedures/catalogue/sop_list.html", {
+        "sops": sops,
+        "several_offices": len({sop.office_id for sop in sops}) > 1,
+    })
+
+
+def _pdf_url(sop: Sop, number: int | None) -> str | None:
+    """The sheet's PDF, once a route named "sop-pdf" exists."""
+    try:
+        url = reverse("sop-pdf", args=[sop.kode])
+    except NoReverseMatch:
+        return None
+    return f"{url}?revisi={number}" if number is not None else url
 
 
 @login_required
-def sop_detail(request, kode):
-    return HttpResponse("TODO")
+def sop_detail(request, kode: str):
+    standing = selectors.standing_of(request.user)
+    sop = selectors.visible_sop(request.user, standing, kode)
+    revisions = sorted(sop.revisions.all(), key=lambda revision: revision.number, reverse=True)
+    latest = revisions[0] if revisions else None
+    wanted = request.GET.get("revisi")
+    if wanted:
+        revision = next((r for r in revisions if str(r.number) == wanted.strip()), None)
+    else:
+        revision = latest
+    if revision is None:
+        raise Http404
+    columns, steps = selectors.sop_sheet(revision)
+    is_latest = revision == latest
+    lists = [
+        (_("Legal basis"), revision.dasar_hukum),
+        (_("Implementer qualifications"), revision.kualifikasi_pelaksana),
+        (_("Related SOPs"), revision.keterkaitan),
+        (_("Equipment"), revision.peralatan),
+        (_("Warnings"), revision.peringatan),
+        (_("Records"), revision.pencatatan),
+    ]
+    can_start = is_latest and bool(steps) and (
+        request.user.is_superuser or steps[0].column.position_id in standing.position_ids)
+    return render(request, "procedures/catalogue/sop_detail.html", {
+        "sop": sop,
+        "revision": revision,
+        "revisions": revisions,
+        "is_latest": is_latest,
+        "columns": columns,
+        "steps": steps,
+        "lists": lists,
+        "has_lists": any(items for _title, items in lists),
+        "pdf_url": _pdf_url(sop, None if is_latest else revision.number),
+        "can_start": can_start,
+    })
