@@ -1,6 +1,7 @@
 """Forms of the browser app. They collect input; the engine decides what it means."""
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from procedures.models import SopRevision, Task
@@ -64,3 +65,12 @@ class StartRunForm(forms.Form):
 
 class CancelRunForm(forms.Form):
     reason = forms.CharField(label=_("Reason for cancelling"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form with a plainer wrong-password message."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Wrong username or password. Mind capital letters: both fields are case-sensitive."),
+    }

@@ -73,8 +73,7 @@ def test_a_wrong_password_says_so_in_indonesian(client):
     response = sign_in(client, user.username, "salah-sandi")
     assert response.status_code == 200
     html = response.content.decode()
-    # Django's own Indonesian message: "Masukkan nama pengguna … dan sandi yang benar."
-    assert "sandi yang benar" in html
+    assert "Nama pengguna atau kata sandi salah" in html
     assert "alert-danger" in html
     assert "_auth_user_id" not in client.session
 
