@@ -6,7 +6,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or request.path.startswith("/admin/"):
         return {}
-    standing = selectors.standing_of(user)
+    standing = selectors.request_standing(request)
     return {
         "nav_counts": selectors.nav_counts(user, standing),
         "is_head": selectors.is_head_anywhere(user, standing),

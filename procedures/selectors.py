@@ -7,14 +7,29 @@ costs the same number of queries with ten runs or a hundred thousand.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from procedures.models import ActingAssignment, Event, Office, Position, Run, Sop, SopRevision, Step, Task, TaskFile
+from procedures.models import (
+    ActingAssignment,
+    Event,
+    KelengkapanItem,
+    Office,
+    Position,
+    Run,
+    Sop,
+    SopRevision,
+    Step,
+    Task,
+    TaskFile,
+)
 
 TASK_RELATED = (
     "run__revision__sop", "run__office", "step__column", "position__office", "assignee", "previous__position",
@@ -50,6 +65,14 @@ def standing_of(user) -> Standing:
             acting[assignment.position_id] = assignment
     offices = {office for _pk, office in held} | {a.position.office_id for a in acting.values()}
     return Standing(frozenset(pk for pk, _office in held), acting, frozenset(offices))
+
+
+def request_standing(request) -> Standing:
+    """The signed-in user's standing, read once per request (the view and the navigation bar share it)."""
+    if getattr(request, "_standing_user", None) is not request.user:
+        request._standing = standing_of(request.user)
+        request._standing_user = request.user
+    return request._standing
 
 
 def _open_tasks() -> QuerySet[Task]:
@@ -182,15 +205,6 @@ def is_head_anywhere(user, standing: Standing) -> bool:
 # The run list and the SOP catalogue (procedures.views.catalogue)
 # ---------------------------------------------------------------------------------------------
 
-import datetime as dt  # noqa: E402 (appended section; may move to the top)
-from zoneinfo import ZoneInfo  # noqa: E402
-
-from django.db.models import Count, Exists, OuterRef  # noqa: E402
-from django.http import Http404  # noqa: E402
-
-from procedures.models import KelengkapanItem  # noqa: E402
-
-
 def overdue_exists(now: dt.datetime | None = None) -> Exists:
     """Whether a run has an open task past its due time, as a subquery (no query per run)."""
     return Exists(Task.objects.filter(run=OuterRef("pk"), status__in=Task.OPEN, due_at__lt=now or timezone.now()))
@@ -285,11 +299,6 @@ def sop_sheet(revision: SopRevision) -> tuple[list, list[Step]]:
 # ---------------------------------------------------------------------------------------------
 # The heads' pages: approvals (Persetujuan), upcoming work (Akan datang), overdue (Terlambat)
 # ---------------------------------------------------------------------------------------------
-
-from django.db.models import Count, Exists, Min, OuterRef  # noqa: E402 (appended section)
-
-from procedures.models import KelengkapanItem  # noqa: E402
-
 
 def _approval_rows() -> QuerySet[Task]:
     """Approval tasks with what an item shows: the judged work and its files, earlier steps, kelengkapan."""

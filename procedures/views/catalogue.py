@@ -69,7 +69,7 @@ class RunFilterForm(forms.Form):
 
 @login_required
 def run_list(request):
-    standing = selectors.standing_of(request.user)
+    standing = selectors.request_standing(request)
     sops = selectors.visible_sops(request.user, standing)
     form = RunFilterForm(request.GET or None, sops=sops)
     filters = form.filters()
@@ -84,7 +84,7 @@ def run_list(request):
 
 @login_required
 def sop_list(request):
-    standing = selectors.standing_of(request.user)
+    standing = selectors.request_standing(request)
     sops = selectors.visible_sops(request.user, standing)
     return render(request, "procedures/catalogue/sop_list.html", {
         "sops": sops,
@@ -103,7 +103,7 @@ def _pdf_url(sop: Sop, number: int | None) -> str | None:
 
 @login_required
 def sop_detail(request, kode: str):
-    standing = selectors.standing_of(request.user)
+    standing = selectors.request_standing(request)
     sop = selectors.visible_sop(request.user, standing, kode)
     revisions = sorted(sop.revisions.all(), key=lambda revision: revision.number, reverse=True)
     latest = revisions[0] if revisions else None

@@ -31,7 +31,7 @@ from procedures.models import Task
 
 def _head_standing(request) -> selectors.Standing:
     """The user's standing, or 403 when they are no head anywhere."""
-    standing = selectors.standing_of(request.user)
+    standing = selectors.request_standing(request)
     if not selectors.is_head_anywhere(request.user, standing):
         raise PermissionDenied
     return standing
@@ -148,7 +148,7 @@ def approvals_bulk(request):
 @login_required
 def upcoming(request):
     """Steps of my positions coming next in runs under way, so that I can prepare."""
-    standing = selectors.standing_of(request.user)
+    standing = selectors.request_standing(request)
     return render(request, "procedures/heads/upcoming.html", {
         "items": selectors.upcoming(request.user, standing),
     })

@@ -20,7 +20,7 @@ from procedures.models import Task
 
 @login_required
 def inbox(request):
-    standing = selectors.standing_of(request.user)
+    standing = selectors.request_standing(request)
     tasks = selectors.my_tasks(request.user, standing)
     return render(request, "procedures/inbox.html", {
         "mine": [task for task in tasks if task.assignee_id == request.user.pk],
@@ -150,7 +150,7 @@ def run_cancel(request, pk: int):
 
 @login_required
 def run_start(request):
-    standing = selectors.standing_of(request.user)
+    standing = selectors.request_standing(request)
     revisions = selectors.startable_revisions(request.user, standing)
     form = StartRunForm(request.POST or None, revisions=revisions)
     if request.method == "POST" and form.is_valid():
