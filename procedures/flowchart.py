@@ -8,7 +8,7 @@ page's content box in millimetres. ``FONT_FILES`` are the TrueType files the SVG
 
 from pathlib import Path
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 FONT_FAMILY = "SopSheet"
 FONT_FILES = {"normal": FONT_DIR / "DejaVuSansCondensed.ttf", "bold": FONT_DIR / "DejaVuSansCondensed-Bold.ttf"}
 
