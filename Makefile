@@ -24,6 +24,20 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# The production profile on this machine (docs/deploy.md): DEBUG=0, gunicorn on 127.0.0.1:8000
+# (GUNICORN_BIND, GUNICORN_WORKERS), static files hashed and served by whitenoise, against whatever
+# DATABASE_URL says (default var/db.sqlite3). Plain HTTP here: SOPFLOW_HTTPS=0 unless you set it,
+# so no HTTPS redirect, secure-only cookies or HSTS. Without SECRET_KEY, one is generated once into
+# var/secret-key (mode 600) and reused.
+serve: $(STAMP)
+	@mkdir -p var
+	@test -n "$$SECRET_KEY" || test -s var/secret-key || \
+	  (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret-key)
+	export DEBUG=0 SOPFLOW_HTTPS="$${SOPFLOW_HTTPS:-0}" SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret-key)}" && \
+	  $(BIN)/python manage.py migrate --noinput && \
+	  $(BIN)/python manage.py collectstatic --noinput && \
+	  exec $(BIN)/gunicorn -c sopflow/gunicorn.conf.py sopflow.wsgi
+
 # The whole suite. Browser tests need Debian's chromium (.ci/run installs it).
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

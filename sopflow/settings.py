@@ -1,13 +1,21 @@
 """Django settings for sopflow.
 
-Everything that differs between a laptop and a server comes from the environment:
-``DATABASE_URL``, ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``.
+Everything that differs between a laptop and a server comes from the environment. ``DEBUG=0``
+selects the production profile: ``SECRET_KEY`` required, HTTPS-only cookies, HSTS and a redirect
+to HTTPS (``SOPFLOW_HTTPS=0`` turns those three off for a plain-HTTP run on 127.0.0.1), hashed and
+compressed static files. docs/deploy.md lists every variable with its default.
+
+Nothing a request changes lives in process memory: sessions, login attempts (django-axes) and all
+of sopflow's state are in the database, uploaded files in ``STORAGES["default"]``, so several app
+servers can share one database and one file storage behind a load balancer.
 """
 
+import json
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,18 +33,51 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}.") from None
+
+
 DEBUG = env_bool("DEBUG", True)
 
 # A development key is fine for DEBUG; a server must bring its own.
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off: a long random string, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`, kept the same on "
+            "every app server (see docs/deploy.md)."
+        )
     SECRET_KEY = "django-insecure-sopflow-development-only"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
+# Full origins (https://sopflow.example.go.id) for forms posted through a proxy on another name.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# The address people open in their browser, for links in emails (no request to build them from).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# HTTPS: on by default in production, where a proxy (nginx, a load balancer) terminates TLS and
+# says so in X-Forwarded-Proto. SOPFLOW_HTTPS=0 serves plain HTTP, e.g. `make serve` on 127.0.0.1.
+SOPFLOW_HTTPS = env_bool("SOPFLOW_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = SOPFLOW_HTTPS
+SESSION_COOKIE_SECURE = SOPFLOW_HTTPS
+CSRF_COOKIE_SECURE = SOPFLOW_HTTPS
+LANGUAGE_COOKIE_SECURE = SOPFLOW_HTTPS
+if SOPFLOW_HTTPS:
+    # Trust the header only behind a proxy that sets it on every request (docs/deploy.md).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS: a year, this host's subdomains too; "preload" only takes effect once the domain is
+# submitted to hstspreload.org. SECURE_HSTS_SECONDS=0 turns it off.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600) if SOPFLOW_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -81,6 +122,24 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_RESET_ON_SUCCESS = True
+# Behind proxies REMOTE_ADDR is the proxy's: count the proxies that append to X-Forwarded-For
+# (nginx alone: 1) so that a lockout hits the client's address, not everybody's.
+SOPFLOW_PROXY_COUNT = env_int("SOPFLOW_PROXY_COUNT", 0)
+
+
+def client_ip(request) -> str | None:
+    """Return REMOTE_ADDR, or the entry SOPFLOW_PROXY_COUNT from the end of X-Forwarded-For."""
+    from django.conf import settings
+
+    proxies = settings.SOPFLOW_PROXY_COUNT
+    forwarded = [item.strip() for item in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if item.strip()]
+    if proxies and len(forwarded) >= proxies:
+        # Entries to the left of the ones our proxies added are whatever the client sent.
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")
+
+
+AXES_CLIENT_IP_CALLABLE = client_ip
 
 ROOT_URLCONF = "sopflow.urls"
 
@@ -103,10 +162,14 @@ TEMPLATES = [
 WSGI_APPLICATION = "sopflow.wsgi.application"
 
 # An embedded SQLite file unless DATABASE_URL says otherwise (postgres://… in production).
+# Production keeps each worker's connection for a minute (checked before reuse) instead of
+# opening one per request.
+CONN_MAX_AGE = env_int("CONN_MAX_AGE", 0 if DEBUG else 60)
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        conn_max_age=CONN_MAX_AGE,
+        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", CONN_MAX_AGE > 0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -138,8 +201,27 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
+
+def file_storage_options() -> dict:
+    raw = os.environ.get("FILE_STORAGE_OPTIONS", "").strip()
+    try:
+        options = json.loads(raw) if raw else {}
+    except json.JSONDecodeError as error:
+        raise ImproperlyConfigured(f"FILE_STORAGE_OPTIONS is not valid JSON: {error}.") from None
+    if not isinstance(options, dict):
+        raise ImproperlyConfigured("FILE_STORAGE_OPTIONS must be a JSON object, e.g. {\"bucket_name\": \"sopflow\"}.")
+    return options
+
+
+# Uploaded task outputs: the MEDIA_ROOT folder unless FILE_STORAGE_BACKEND names another Django
+# storage (a dotted path, e.g. storages.backends.s3.S3Storage), with FILE_STORAGE_OPTIONS (JSON)
+# as its options. Several app servers need a shared one: object storage or a shared folder.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": os.environ.get("FILE_STORAGE_BACKEND", "").strip()
+        or "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": file_storage_options(),
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -156,8 +238,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
+# sopflow does not use Django's cache framework: the default per-process cache holds nothing two
+# app servers could disagree on. Code that starts using it must configure a shared CACHES.
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sopflow@localhost")
+# For django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 
 # SOP files: a sheet of 100 steps is about 40 KB; anything far larger is refused unread.
 SOP_FILE_MAX_BYTES = int(os.environ.get("SOP_FILE_MAX_BYTES", 1024 * 1024))
