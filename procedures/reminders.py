@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db.models import Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -108,6 +109,11 @@ def _local_time(moment: dt.datetime, office: Office) -> str:
     return f"{timezone.localtime(moment, office.zoneinfo):%d-%m-%Y %H.%M} {office.zone_abbreviation}"
 
 
+def task_url(task: Task) -> str:
+    """Return the task's page as a full address: an email has no request to build it from."""
+    return settings.SITE_URL.rstrip("/") + reverse("task-detail", args=[task.pk])
+
+
 def reminder_subject(tasks: Sequence[Task]) -> str:
     return ngettext(
         "sopflow: %(count)d task near or past its deadline",
@@ -136,6 +142,7 @@ def reminder_body(user, tasks: Sequence[Task], *, now: dt.datetime) -> str:
             "   " + _("Run: %(perihal)s (#%(run)s)") % {"perihal": task.run.perihal, "run": task.run_id},
             "   " + _("Position: %(position)s, %(office)s") % {"position": task.position.name, "office": office.name},
             "   " + _("Due: %(time)s") % {"time": _local_time(task.due_at, office)},
+            "   " + _("Open: %(url)s") % {"url": task_url(task)},
         ]
     lines += ["", _("This is an automatic reminder from sopflow.")]
     return "\n".join(lines) + "\n"

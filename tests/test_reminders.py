@@ -79,6 +79,22 @@ def test_a_task_due_in_30_working_minutes_is_reminded_to_the_holder(binpolmas, a
     assert "OVERDUE" not in message.body
 
 
+def test_each_task_links_to_its_page_on_the_site(binpolmas, admin, mailoutbox, settings):
+    settings.SITE_URL = "https://sopflow.example.go.id"
+    task = start(binpolmas, admin)
+    reminders_send(now=START + dt.timedelta(minutes=30))
+    [message] = mailoutbox
+    assert f"   Open: https://sopflow.example.go.id/tugas/{task.pk}/\n" in message.body
+
+
+def test_a_site_url_with_a_trailing_slash_makes_no_double_slash(binpolmas, admin, mailoutbox, settings):
+    settings.SITE_URL = "http://127.0.0.1:8000/"
+    task = start(binpolmas, admin)
+    reminders_send(now=START + dt.timedelta(minutes=30))
+    [message] = mailoutbox
+    assert f"Open: http://127.0.0.1:8000/tugas/{task.pk}/" in message.body
+
+
 def test_a_task_due_tomorrow_is_not_reminded(binpolmas, admin, mailoutbox):
     task = start(binpolmas, admin)
     Task.objects.filter(pk=task.pk).update(due_at=START + dt.timedelta(days=1))
