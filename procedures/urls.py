@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from procedures.forms import SignInForm
-from procedures.views import catalogue, heads, work
+from procedures.views import catalogue, heads, pdf, work
 
 urlpatterns = [
     path("", work.inbox, name="inbox"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("pelaksanaan/mulai/", work.run_start, name="run-start"),
     path("pelaksanaan/<int:pk>/", work.run_detail, name="run-detail"),
     path("pelaksanaan/<int:pk>/batalkan/", work.run_cancel, name="run-cancel"),
+    path("pelaksanaan/<int:pk>/pdf", pdf.run_pdf, name="run-pdf"),
     # Heads
     path("persetujuan/", heads.approvals, name="approvals"),
     path("persetujuan/setujui/", heads.approvals_bulk, name="approvals-bulk"),
@@ -27,4 +28,5 @@ urlpatterns = [
     # SOP catalogue
     path("sop/", catalogue.sop_list, name="sop-list"),
     path("sop/<slug:kode>/", catalogue.sop_detail, name="sop-detail"),
+    path("sop/<slug:kode>/pdf", pdf.sop_pdf, name="sop-pdf"),
 ]

@@ -1,0 +1,337 @@
+"""Printable PDFs: the SOP sheet (Permenpan RB 35/2012 layout) and the report of a run.
+
+Both are HTML/CSS rendered by WeasyPrint. The sheet is an identity page followed by the
+flowchart pages that :mod:`procedures.flowchart` draws as SVG, one per landscape page. Text is set
+in the vendored DejaVu Sans Condensed (``flowchart.FONT_FILES``), declared with ``@font-face`` so
+the fonts are embedded and the PDF prints the same everywhere. Nothing is fetched from the
+network: the only URLs WeasyPrint may open are those font files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from procedures import flowchart
+from procedures.permissions import display_name
+from procedures.durations import MONTH, WEEK, Duration, Total, sum_durations
+from procedures.models import Event, KelengkapanItem, Run, SopRevision, Step, Task, TaskFile
+from procedures.working_calendar import WorkingCalendar, calendar_for_office
+
+# WeasyPrint says on every PDF that it subsets fonts with fontTools when the system lacks
+# HarfBuzz-Subset; the PDF is the same either way, so keep that out of logs and command output.
+logging.getLogger("weasyprint").addFilter(lambda record: "HarfBuzz-Subset" not in record.getMessage())
+
+# Portrait (width, height) in millimetres. F4 ("folio") is the paper Indonesian offices print on.
+PAPERS: dict[str, tuple[int, int]] = {"a4": (210, 297), "f4": (215, 330)}
+DEFAULT_PAPER = "a4"
+
+# Page margins in millimetres: (top, right, bottom, left).
+IDENTITY_MARGINS = (15, 15, 15, 20)  # a wider left margin for binding
+FLOW_MARGINS = (10, 10, 12, 10)  # the bottom margin holds the page footer
+REPORT_MARGINS = (12, 12, 14, 12)
+
+
+def paper_size(paper: str) -> tuple[int, int]:
+    """The portrait size of a paper name ("a4", "f4"); ``ValueError`` for anything else."""
+    try:
+        return PAPERS[paper.lower()]
+    except (KeyError, AttributeError):
+        raise ValueError(f"unknown paper {paper!r}: use one of {', '.join(PAPERS)}") from None
+
+
+def flow_box(paper: str = DEFAULT_PAPER) -> tuple[float, float]:
+    """Width and height in mm of a landscape flowchart page's content box."""
+    width, height = paper_size(paper)
+    top, right, bottom, left = FLOW_MARGINS
+    return float(height - left - right), float(width - top - bottom)
+
+
+def _font_faces() -> list[dict[str, str]]:
+    return [{"weight": weight, "url": path.as_uri()} for weight, path in flowchart.FONT_FILES.items()]
+
+
+def _write_pdf(html: str) -> bytes:
+    # Imported late: WeasyPrint loads Pango and friends, which only the PDFs need.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    allowed = {path.as_uri() for path in flowchart.FONT_FILES.values()}
+
+    class FontsOnly(URLFetcher):
+        """Open the vendored font files only: a sheet loads nothing else, least of all from the network."""
+
+        def fetch(self, url, headers=None):
+            if url not in allowed:
+                raise ValueError(f"sopflow PDFs load no resources except their fonts, refused {url!r}")
+            return super().fetch(url, headers)
+
+    return HTML(string=html, url_fetcher=FontsOnly(allowed_protocols=("file",))).write_pdf()
+
+
+def _page_css(paper: str, margins: tuple[int, int, int, int], *, landscape: bool) -> dict[str, str]:
+    width, height = paper_size(paper)
+    if landscape:
+        width, height = height, width
+    return {"size": f"{width}mm {height}mm", "margin": " ".join(f"{m}mm" for m in margins)}
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal of ``text`` that cannot end the string or the <style> element."""
+    escaped = "".join(
+        "\\" + f"{ord(char):x} " if char in '\\"<>&\n\r' else char
+        for char in text
+    )
+    return mark_safe(f'"{escaped}"')  # noqa: S308 (every special character is escaped above)
+
+
+def page_counter() -> str:
+    """The CSS ``content`` of the page footer: "Halaman 2 dari 5" with live counters."""
+    parts = re.split(r"(\{page\}|\{pages\})", _("Page {page} of {pages}"))
+    tokens = []
+    for part in parts:
+        if part == "{page}":
+            tokens.append("counter(page)")
+        elif part == "{pages}":
+            tokens.append("counter(pages)")
+        elif part:
+            tokens.append(css_string(part))
+    return mark_safe(" ".join(tokens))  # noqa: S308 (made of escaped strings and counters)
+
+
+def signer_id_label(nip: str) -> str:
+    """"NIP" for a civil servant's 18 digits, "NRP" for a police officer's 8, else "NIP/NRP"."""
+    digits = nip.replace(" ", "").replace(".", "")
+    if digits.isdigit() and len(digits) == 18:
+        return "NIP"
+    if digits.isdigit() and len(digits) == 8:
+        return "NRP"
+    return "NIP/NRP"
+
+
+# ---------------------------------------------------------------------------------------------
+# The SOP sheet
+# ---------------------------------------------------------------------------------------------
+
+
+def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER) -> bytes:
+    """The sheet of an SOP revision: the identity page, then its flowchart pages (landscape)."""
+    paper = paper.lower()
+    width_mm, height_mm = flow_box(paper)
+    pages = flowchart.sheet_pages(revision, width_mm=width_mm, height_mm=height_mm)
+    lists = [
+        (
+            (pgettext_sheet("Legal basis"), revision.dasar_hukum),
+            (pgettext_sheet("Implementer qualifications"), revision.kualifikasi_pelaksana),
+        ),
+        (
+            (pgettext_sheet("Related SOPs"), revision.keterkaitan),
+            (pgettext_sheet("Equipment"), revision.peralatan),
+        ),
+        (
+            (pgettext_sheet("Warnings"), revision.peringatan),
+            (pgettext_sheet("Records and data keeping"), revision.pencatatan),
+        ),
+    ]
+    html = render_to_string("procedures/pdf/sop_sheet.html", {
+        "revision": revision,
+        "office": revision.sop.office,
+        "lists": lists,
+        "labels": sheet_labels(),
+        "footer_left": css_string(f"{revision.sop.kode} · " + _("revision %(number)s") % {"number": revision.number}),
+        "page_counter": page_counter(),
+        "signer_id_label": signer_id_label(revision.disahkan_nip) if revision.disahkan_nip else "",
+        "pages": pages,
+        "font_family": flowchart.FONT_FAMILY,
+        "font_faces": _font_faces(),
+        "identity_page": _page_css(paper, IDENTITY_MARGINS, landscape=False),
+        "flow_page": _page_css(paper, FLOW_MARGINS, landscape=True),
+        # Formatted here: the template would localise the decimal point ("277,0mm" is no CSS length).
+        "flow_box": {"width": f"{width_mm:.2f}mm", "height": f"{height_mm:.2f}mm"},
+    })
+    return _write_pdf(html)
+
+
+def pgettext_sheet(message: str) -> str:
+    """A label of the printed sheet: the regulation's own words ("Dasar Hukum") in Indonesian."""
+    return pgettext("sop sheet", message)
+
+
+def sheet_labels() -> dict[str, str]:
+    """The identity block's labels, as the regulation words them."""
+    return {
+        "nomor": pgettext_sheet("SOP number"),
+        "tanggal_pembuatan": pgettext_sheet("Date made"),
+        "tanggal_revisi": pgettext_sheet("Date revised"),
+        "tanggal_efektif": pgettext_sheet("Effective date"),
+        "disahkan_oleh": pgettext_sheet("Approved by"),
+        "nama": pgettext_sheet("SOP name"),
+        "revisi": pgettext_sheet("revision"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The run report
+# ---------------------------------------------------------------------------------------------
+
+
+def format_working_time(delta: dt.timedelta) -> str:
+    """Working time as the sheets write times: "2 jam 15 menit" (to the nearest minute)."""
+    minutes = round(delta.total_seconds() / 60)
+    return str(Total(minutes=(minutes, minutes)))
+
+
+@dataclass
+class Measured:
+    """The actual time of a piece of work against its standard."""
+
+    actual: dt.timedelta
+    standard: str
+    over: dt.timedelta | None  # None: within the standard
+
+    @property
+    def actual_text(self) -> str:
+        return format_working_time(self.actual)
+
+    @property
+    def verdict(self) -> str:
+        if self.over is None:
+            return _("within the standard")
+        return _("over the standard by %(amount)s") % {"amount": format_working_time(self.over)}
+
+
+def measure(calendar: WorkingCalendar, start: dt.datetime, end: dt.datetime,
+            durations: list[Duration], standard: str) -> Measured:
+    """Working time from ``start`` to ``end`` against the upper bounds of ``durations`` in turn.
+
+    The standard ends where the deadline would: each upper bound added on the office calendar
+    (menit/jam working time, hari working days, minggu/bulan calendar time). Work that ends after
+    that is over the standard by the working time in between (calendar time for minggu/bulan).
+    """
+    deadline = start
+    for duration in durations:
+        deadline = calendar.add(deadline, duration.high, duration.unit)
+    actual = calendar.working_time_between(start, end)
+    if end <= deadline:
+        return Measured(actual=actual, standard=standard, over=None)
+    over = calendar.working_time_between(deadline, end)
+    if durations and durations[-1].unit in (WEEK, MONTH) and not over:
+        over = end - deadline
+    if over < dt.timedelta(minutes=1):
+        return Measured(actual=actual, standard=standard, over=None)
+    return Measured(actual=actual, standard=standard, over=over)
+
+
+def step_duration(step: Step) -> Duration:
+    return Duration(step.waktu_min, step.waktu_max, step.waktu_unit)
+
+
+@dataclass
+class StepRow:
+    """One task of the run as the report prints it."""
+
+    task: Task
+    acting_title: str
+    ticked: list[KelengkapanItem]
+    unticked: list[KelengkapanItem]
+    files: list[str]
+    measured: Measured | None
+
+    @property
+    def done_by(self) -> str:
+        return display_name(self.task.completed_by)
+
+    @property
+    def assignee(self) -> str:
+        return display_name(self.task.assignee)
+
+
+@dataclass
+class RunReport:
+    run: Run
+    revision: SopRevision
+    started_acting: str
+    rows: list[StepRow] = field(default_factory=list)
+    total: Measured | None = None
+    done_standard: str = ""
+    sheet_standard: str = ""
+
+
+def run_report(run: Run) -> RunReport:
+    """What the report of a run shows, in a fixed number of queries (six, plus two for the calendar)."""
+    revision = run.revision
+    tasks = list(
+        run.tasks.select_related("step", "position", "completed_by", "assignee", "acting__position")
+        .prefetch_related(
+            Prefetch("step__kelengkapan", queryset=KelengkapanItem.objects.order_by("order")),
+            "checks",
+            Prefetch("files", queryset=TaskFile.objects.order_by("uploaded_at", "pk")),
+        )
+        .order_by("created_at", "pk")
+    )
+    events = list(
+        Event.objects.filter(run=run, transition__in=("start", "complete", "decide_ya", "decide_tidak"))
+        .only("task_id", "transition", "acting_title").order_by("created_at", "pk")
+    )
+    acting_by_task = {event.task_id: event.acting_title for event in events if event.task_id and event.acting_title}
+    started_acting = next((event.acting_title for event in events if event.transition == "start"), "")
+    calendar = calendar_for_office(run.office)
+
+    report = RunReport(run=run, revision=revision, started_acting=started_acting)
+    done: list[Task] = []
+    for task in tasks:
+        ticked_ids = {check.item_id for check in task.checks.all()}
+        items = list(task.step.kelengkapan.all())
+        finished = task.completed_at is not None and task.status in (Task.Status.DONE, Task.Status.SENT_BACK)
+        measured = None
+        if finished:
+            done.append(task)
+            measured = measure(calendar, task.created_at, task.completed_at, [step_duration(task.step)],
+                               task.step.waktu)
+        title = acting_by_task.get(task.pk) or (task.acting.title() if task.acting_id else "")
+        report.rows.append(StepRow(
+            task=task, acting_title=title,
+            ticked=[item for item in items if item.pk in ticked_ids],
+            unticked=[item for item in items if item.pk not in ticked_ids],
+            files=[file.name for file in task.files.all()],
+            measured=measured,
+        ))
+
+    durations = [step_duration(task.step) for task in done]
+    report.done_standard = str(sum_durations(durations)) if durations else ""
+    report.sheet_standard = revision.jumlah_waktu or revision.total_waktu
+    end = run.ended_at or max((task.completed_at for task in done), default=None)
+    if end is not None and durations:
+        report.total = measure(calendar, run.started_at, end, durations, report.done_standard)
+    return report
+
+
+def render_run_pdf(run: Run, *, paper: str = DEFAULT_PAPER) -> bytes:
+    """The report of a run: the SOP, the run, every step done with its time against the standard."""
+    report = run_report(run)
+    html = render_to_string("procedures/pdf/run_report.html", {
+        "report": report,
+        "run": run,
+        "revision": report.revision,
+        "office": run.office,
+        "zone": run.office.zone_abbreviation,
+        "started_by": display_name(run.started_by),
+        "labels": sheet_labels(),
+        "page_counter": page_counter(),
+        "printed_at": timezone.now(),
+        "font_family": flowchart.FONT_FAMILY,
+        "font_faces": _font_faces(),
+        "report_page": _page_css(paper, REPORT_MARGINS, landscape=True),
+        "signer_id_label": signer_id_label(report.revision.disahkan_nip) if report.revision.disahkan_nip else "",
+    })
+    return _write_pdf(html)
+
