@@ -4,6 +4,13 @@ Each service locks the rows it changes (the run, then the task: always in that o
 services never wait on each other crosswise), checks who may act and why not, calls the
 django-fsm transition on the model, and writes one audit event per transition — all in one
 transaction. Views, the admin and commands call these and hold no rules of their own.
+
+A completion is cheap: one statement locks the run and the task and reads with them what the
+rules need (the previous task, whether the user holds the position, the office's working hours
+and days off); the revision's steps come from memory (procedures.step_graph, revisions never
+change); then one UPDATE of the task, one INSERT of the next task, one of the ticked items and one
+of the events. Completing a waiting task claims it in memory first (both transitions through the
+FSM, both recorded), and one UPDATE takes the row from waiting to done.
 """
 
 from __future__ import annotations
@@ -15,15 +22,16 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
-from procedures import permissions
+from procedures import permissions, step_graph
 from procedures.models import (
     ActingAssignment,
     Event,
-    KelengkapanItem,
     Position,
     Run,
     SopRevision,
@@ -32,7 +40,13 @@ from procedures.models import (
     TaskCheck,
     TaskFile,
 )
-from procedures.working_calendar import WorkingCalendar, calendar_for_office
+from procedures.step_graph import StepGraph
+from procedures.working_calendar import (
+    WorkingCalendar,
+    calendar_annotations,
+    calendar_for_office,
+    calendar_from_annotations,
+)
 
 
 class EngineError(Exception):
@@ -69,25 +83,59 @@ def _acting_title(acting: ActingAssignment, user) -> str:
     }
 
 
-def _record(*, run: Run, task: Task | None, user, acting: ActingAssignment | None, transition: str,
-            source: str, target: str, reason: str = "", files: Sequence[str] = ()) -> Event:
-    return Event.objects.create(
+def _event(*, run: Run, task: Task | None, user, acting: ActingAssignment | None, transition: str,
+           source: str, target: str, reason: str = "", files: Sequence[str] = ()) -> Event:
+    """An audit event, not yet written: a service writes its events together (``_write``)."""
+    return Event(
         run=run, task=task, actor=user, acting=acting,
         acting_title=_acting_title(acting, user) if acting else "",
         transition=transition, source=source, target=target, reason=reason, files=list(files),
     )
 
 
-def _lock(task: Task) -> tuple[Run, Task]:
-    """Lock the run, then the task; return fresh copies (a stale page may hold old ones)."""
-    run = Run.objects.select_for_update(of=("self",)).select_related("office", "revision").get(pk=task.run_id)
-    locked = (
-        Task.objects.select_for_update(of=("self",))
-        .select_related("step", "position__office", "previous__position", "assignee", "completed_by")
-        .get(pk=task.pk)
+def _record(**kwargs) -> Event:
+    return _write([_event(**kwargs)])[0]
+
+
+def _write(events: list[Event]) -> list[Event]:
+    """Write a service's events in one INSERT, in the order they happened."""
+    return Event.objects.bulk_create(events)
+
+
+def _lock(task: Task, user=None) -> tuple[Run, Task, StepGraph]:
+    """Lock the run, then the task, in one statement; return fresh copies (a stale page may hold old ones).
+
+    The same statement reads what the rules and the next task need: the office, the task's
+    position, the previous task, the users named in a conflict, whether ``user`` holds the position
+    (remembered for this service, see ``permissions.standing_remembered``) and the office's working
+    calendar. ``FOR UPDATE OF`` names the run first: PostgreSQL locks the rows in that order, the
+    order every service keeps. The task's step comes from the revision's step graph.
+    """
+    # Days off before yesterday (in UTC; offices are ahead of it) cannot touch a deadline from now.
+    since = timezone.now().date() - dt.timedelta(days=1)
+    queryset = (
+        Task.objects.select_for_update(of=("run", "self"))
+        .select_related("run__office", "position__office", "previous__position", "assignee", "completed_by")
+        .annotate(_revision_stamp=F("run__revision__imported_at"),
+                  **calendar_annotations("run__office_id", since=since))
     )
-    locked.run = run
-    return run, locked
+    if user is not None and user.pk is not None:
+        queryset = queryset.annotate(_holds=Exists(Position.holders.through.objects.filter(
+            position_id=OuterRef("position_id"), user_id=user.pk)))
+    locked = queryset.get(pk=task.pk)
+    # After waiting for a lock PostgreSQL returns the task row as it is now, but the rows joined to
+    # it as they were when the statement began: someone who just completed or claimed the task is
+    # then missing. Drop such a user; it is read when a conflict message names them.
+    for name in ("assignee", "completed_by"):
+        field = Task._meta.get_field(name)
+        if getattr(field.get_cached_value(locked, default=None), "pk", None) != getattr(locked, field.attname):
+            field.delete_cached_value(locked)
+    run = locked.run
+    graph = step_graph.graph_for(run.revision_id, locked._revision_stamp)
+    locked.step = graph.step(locked.step_id)
+    if user is not None and user.pk is not None:
+        permissions.remember_holder(user, locked.position, holds_it=locked._holds)
+    return run, locked, graph
 
 
 def _state_conflict(task: Task) -> Conflict:
@@ -132,41 +180,42 @@ def _due(calendar: WorkingCalendar, start: dt.datetime, step: Step) -> dt.dateti
     return calendar.add(start, step.waktu_max, step.waktu_unit)
 
 
-def _open_task(*, run: Run, step: Step, previous: Task | None, user, calendar: WorkingCalendar,
-               now: dt.datetime, return_reason: str = "") -> Task:
-    visit = Task.objects.filter(run=run, step=step).count() + 1
-    task = Task.objects.create(
-        run=run, step=step, position_id=step.column.position_id, previous=previous, visit=visit,
+def _visit(run: Run, step: Step) -> Coalesce:
+    """How often the run reaches ``step`` with this task: counted by the INSERT itself, under the run's lock."""
+    earlier = (
+        Task.objects.filter(run_id=run.pk, step_id=step.pk).order_by()
+        .annotate(_one=Value(1)).values("_one").annotate(count=Count("pk")).values("count")
+    )
+    return Coalesce(Subquery(earlier), 0) + 1
+
+
+def _open_task(*, run: Run, step: Step, position_id: int, previous: Task | None, user,
+               calendar: WorkingCalendar, now: dt.datetime, events: list[Event], return_reason: str = "") -> Task:
+    task = Task(
+        run=run, step=step, position_id=position_id, previous=previous, visit=_visit(run, step),
         created_at=now, due_at=_due(calendar, now, step), return_reason=return_reason,
     )
-    _record(run=run, task=task, user=user, acting=None, transition="reach", source="", target=task.status,
-            reason=return_reason)
+    task.save(force_insert=True)
+    # The database computed the visit; it is read again if anyone asks.
+    del task.visit
+    events.append(_event(run=run, task=task, user=user, acting=None, transition="reach", source="",
+                         target=task.status, reason=return_reason))
     return task
 
 
-def _next_step(step: Step) -> Step | None:
-    """The step after a process step: the next by number, or none after an end symbol."""
-    if step.simbol == Step.Symbol.END:
-        return None
-    return (
-        Step.objects.filter(revision_id=step.revision_id, nomor__gt=step.nomor)
-        .select_related("column")
-        .order_by("nomor")
-        .first()
-    )
-
-
-def _advance(*, run: Run, task: Task, next_step: Step | None, user, now: dt.datetime,
-             return_reason: str = "") -> Task | None:
+def _advance(*, run: Run, task: Task, graph: StepGraph, next_step: Step | None, user, now: dt.datetime,
+             events: list[Event], return_reason: str = "") -> Task | None:
     """Open the next task, or finish the run when there is no next step."""
     if next_step is None:
         source = run.status
         run.finish()
         run.save(update_fields=["status", "ended_at"])
-        _record(run=run, task=None, user=user, acting=None, transition="finish", source=source, target=run.status)
+        events.append(_event(run=run, task=None, user=user, acting=None, transition="finish", source=source,
+                             target=run.status))
         return None
-    return _open_task(run=run, step=next_step, previous=task, user=user, calendar=calendar_for_office(run.office),
-                      now=now, return_reason=return_reason)
+    return _open_task(run=run, step=next_step, position_id=graph.position_id(next_step), previous=task, user=user,
+                      calendar=calendar_from_annotations(run.office, task), now=now, events=events,
+                      return_reason=return_reason)
 
 
 def _validate_files(files: Iterable[UploadedFile]) -> list[UploadedFile]:
@@ -184,10 +233,10 @@ def _validate_files(files: Iterable[UploadedFile]) -> list[UploadedFile]:
     return files
 
 
-def _prepare_work(task: Task, *, ticked: Iterable[int], output_text: str, files: list[UploadedFile],
-                  note: str) -> set[int]:
+def _prepare_work(task: Task, graph: StepGraph, *, ticked: Iterable[int], output_text: str,
+                  files: list[UploadedFile], note: str) -> set[int]:
     """Put the user's ticks, output and note on the task before a transition checks them."""
-    items = {item.pk for item in KelengkapanItem.objects.filter(step_id=task.step_id)}
+    items = graph.item_ids(task.step_id)
     ticked = {int(pk) for pk in ticked}
     unknown = ticked - items
     if unknown:
@@ -201,34 +250,38 @@ def _prepare_work(task: Task, *, ticked: Iterable[int], output_text: str, files:
 
 
 def _save_work(task: Task, *, ticked: set[int], files: list[UploadedFile], user) -> list[str]:
+    """Write the ticked items and the files' rows (the files go to storage first), an INSERT each."""
     TaskCheck.objects.bulk_create([TaskCheck(task=task, item_id=pk) for pk in sorted(ticked)])
-    stored = []
+    rows = []
     for upload in files:
         row = TaskFile(task=task, name=Path(upload.name).name[:255], size=upload.size, uploaded_by=user)
         row.file.save(row.name, upload, save=False)
-        row.save()
-        stored.append(row.name)
-    return stored
+        rows.append(row)
+    TaskFile.objects.bulk_create(rows)
+    return [row.name for row in rows]
 
 
-def _claim(run: Run, task: Task, user) -> ActingAssignment | None:
+CLAIM_FIELDS = ["status", "assignee", "acting", "claimed_at"]
+
+
+def _claim(run: Run, task: Task, user, events: list[Event]) -> ActingAssignment | None:
+    """Claim a waiting task in memory (the caller saves it) and note the claim's event."""
     acting = _check_may_act(task, user)
     task.claim(user=user, acting=acting)
-    task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
-    _record(run=run, task=task, user=user, acting=acting, transition="claim",
-            source=Task.Status.WAITING, target=task.status)
+    events.append(_event(run=run, task=task, user=user, acting=acting, transition="claim",
+                         source=Task.Status.WAITING, target=task.status))
     return acting
 
 
-def _claim_if_waiting(run: Run, task: Task, user) -> ActingAssignment | None:
-    """Complete-from-the-inbox: a waiting task is claimed first, in the same transaction."""
+def _claim_if_waiting(run: Run, task: Task, user, events: list[Event]) -> tuple[ActingAssignment | None, list[str]]:
+    """Complete-from-the-inbox: a waiting task is claimed first; the fields the claim changed."""
     if task.status == Task.Status.WAITING:
-        return _claim(run, task, user)
+        return _claim(run, task, user, events), CLAIM_FIELDS
     if task.status != Task.Status.IN_PROGRESS:
         raise _state_conflict(task)
     if task.assignee_id != user.pk:
         raise _state_conflict(task)
-    return _check_may_act(task, user)
+    return _check_may_act(task, user), []
 
 
 def _atomic_transition(func):
@@ -236,7 +289,7 @@ def _atomic_transition(func):
 
     def wrapper(*args, **kwargs):
         try:
-            with transaction.atomic():
+            with transaction.atomic(), permissions.standing_remembered():
                 return func(*args, **kwargs)
         except (ConcurrentTransition, IntegrityError):
             task = kwargs.get("task")
@@ -268,28 +321,34 @@ def run_start(*, revision: SopRevision, user, perihal: str, now: dt.datetime | N
     now = now or timezone.now()
     office = revision.sop.office
     run = Run.objects.create(revision=revision, office=office, perihal=perihal, started_by=user, started_at=now)
-    _record(run=run, task=None, user=user, acting=permissions.run_acting(run, user), transition="start",
-            source="", target=run.status)
-    first = revision.steps.select_related("column").order_by("nomor").first()
-    _open_task(run=run, step=first, previous=None, user=user, calendar=calendar_for_office(office), now=now)
+    events = [_event(run=run, task=None, user=user, acting=permissions.run_acting(run, user), transition="start",
+                     source="", target=run.status)]
+    graph = step_graph.graph_for(revision.pk, revision.imported_at)
+    first = graph.first()
+    _open_task(run=run, step=first, position_id=graph.position_id(first), previous=None, user=user,
+               calendar=calendar_for_office(office), now=now, events=events)
+    _write(events)
     return run
 
 
 @_atomic_transition
 def task_claim(*, task: Task, user) -> Task:
     """Take a waiting task: the other holders of the position see it is yours."""
-    run, task = _lock(task)
+    run, task, _graph = _lock(task, user)
     _check_open(run, task)
     if task.status != Task.Status.WAITING:
         raise _state_conflict(task)
-    _claim(run, task, user)
+    events = []
+    _claim(run, task, user, events)
+    task.save(update_fields=CLAIM_FIELDS)
+    _write(events)
     return task
 
 
 @_atomic_transition
 def task_release(*, task: Task, user) -> Task:
     """Give a claimed task back to the position (its claimer, or a head)."""
-    run, task = _lock(task)
+    run, task, _graph = _lock(task, user)
     _check_open(run, task)
     if task.status != Task.Status.IN_PROGRESS:
         raise _state_conflict(task)
@@ -301,7 +360,7 @@ def task_release(*, task: Task, user) -> Task:
             raise NotAllowed(_("only %(name)s, who claimed it, or a head may release this task") % {
                 "name": permissions.display_name(task.assignee)})
     task.release()
-    task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
+    task.save(update_fields=CLAIM_FIELDS)
     _record(run=run, task=task, user=user, acting=acting, transition="release",
             source=Task.Status.IN_PROGRESS, target=task.status)
     return task
@@ -310,7 +369,7 @@ def task_release(*, task: Task, user) -> Task:
 @_atomic_transition
 def task_reassign(*, task: Task, user, to_user) -> Task:
     """A head gives an open task to a particular holder of its position."""
-    run, task = _lock(task)
+    run, task, _graph = _lock(task)
     _check_open(run, task)
     if not task.is_open:
         raise _state_conflict(task)
@@ -325,7 +384,7 @@ def task_reassign(*, task: Task, user, to_user) -> Task:
     source = task.status
     acting = permissions.standing(to_user, task.position)[1]
     task.reassign(to_user=to_user, acting=acting)
-    task.save(update_fields=["status", "assignee", "acting", "claimed_at"])
+    task.save(update_fields=CLAIM_FIELDS)
     _record(run=run, task=task, user=user, acting=head_acting, transition="reassign", source=source,
             target=task.status,
             reason=_("to %(name)s") % {"name": permissions.display_name(to_user)})
@@ -337,12 +396,13 @@ def task_complete(*, task: Task, user, ticked: Iterable[int] = (), output_text: 
                   files: Iterable[UploadedFile] = (), note: str = "") -> Task:
     """Finish a (process) step: kelengkapan ticked, output given; the run moves on."""
     files = _validate_files(files)
-    run, task = _lock(task)
+    run, task, graph = _lock(task, user)
     _check_open(run, task)
     if task.step.is_decision:
         raise InvalidInput(_("this step is a decision: choose Ya or Tidak"))
-    acting = _claim_if_waiting(run, task, user)
-    ticked = _prepare_work(task, ticked=ticked, output_text=output_text, files=files, note=note)
+    events: list[Event] = []
+    acting, claimed = _claim_if_waiting(run, task, user, events)
+    ticked = _prepare_work(task, graph, ticked=ticked, output_text=output_text, files=files, note=note)
     if not task.kelengkapan_complete():
         raise InvalidInput(_("tick every required item (kelengkapan) before completing"), field="ticked")
     if not task.output_given():
@@ -353,11 +413,13 @@ def task_complete(*, task: Task, user, ticked: Iterable[int] = (), output_text: 
     now = timezone.now()
     task.complete(user=user)
     task.acting = acting
-    task.save(update_fields=["status", "completed_by", "completed_at", "acting", "output_text", "note"])
+    # One UPDATE, guarded by the state the row was read in: waiting → done when claimed just now.
+    task.save(update_fields=[*claimed, "status", "completed_by", "completed_at", "acting", "output_text", "note"])
     stored = _save_work(task, ticked=ticked, files=files, user=user)
-    _record(run=run, task=task, user=user, acting=acting, transition="complete",
-            source=Task.Status.IN_PROGRESS, target=task.status, reason=task.note, files=stored)
-    _advance(run=run, task=task, next_step=_next_step(task.step), user=user, now=now)
+    events.append(_event(run=run, task=task, user=user, acting=acting, transition="complete",
+                         source=Task.Status.IN_PROGRESS, target=task.status, reason=task.note, files=stored))
+    _advance(run=run, task=task, graph=graph, next_step=graph.after(task.step), user=user, now=now, events=events)
+    _write(events)
     return task
 
 
@@ -371,12 +433,13 @@ def task_decide(*, task: Task, user, decision: str, reason: str = "", ticked: It
     reason = (reason or "").strip()
     if decision == Task.Decision.NO and not reason:
         raise InvalidInput(_("say why (a reason is required for Tidak)"), field="reason")
-    run, task = _lock(task)
+    run, task, graph = _lock(task, user)
     _check_open(run, task)
     if not task.step.is_decision:
         raise InvalidInput(_("this step is not a decision"))
-    acting = _claim_if_waiting(run, task, user)
-    ticked = _prepare_work(task, ticked=ticked, output_text=output_text, files=files, note=note)
+    events: list[Event] = []
+    acting, claimed = _claim_if_waiting(run, task, user, events)
+    ticked = _prepare_work(task, graph, ticked=ticked, output_text=output_text, files=files, note=note)
     task.decision, task.reason = decision, reason
     if not task.decision_valid():
         raise InvalidInput(_("tick every required item (kelengkapan) before answering Ya"), field="ticked")
@@ -386,16 +449,14 @@ def task_decide(*, task: Task, user, decision: str, reason: str = "", ticked: It
     source = task.status
     task.decide(user=user)
     task.acting = acting
-    task.save(update_fields=["status", "completed_by", "completed_at", "acting", "decision", "reason",
+    task.save(update_fields=[*claimed, "status", "completed_by", "completed_at", "acting", "decision", "reason",
                              "output_text", "note"])
     stored = _save_work(task, ticked=ticked, files=files, user=user)
-    _record(run=run, task=task, user=user, acting=acting, transition=f"decide_{decision}",
-            source=source, target=task.status, reason=reason or task.note, files=stored)
-    target = task.step.ya_step if decision == Task.Decision.YES else task.step.tidak_step
-    if target is not None:
-        target = Step.objects.select_related("column").get(pk=target.pk)
-    _advance(run=run, task=task, next_step=target, user=user, now=now,
-             return_reason=reason if task.status == Task.Status.SENT_BACK else "")
+    events.append(_event(run=run, task=task, user=user, acting=acting, transition=f"decide_{decision}",
+                         source=source, target=task.status, reason=reason or task.note, files=stored))
+    _advance(run=run, task=task, graph=graph, next_step=graph.target(task.step, decision), user=user, now=now,
+             events=events, return_reason=reason if task.status == Task.Status.SENT_BACK else "")
+    _write(events)
     return task
 
 

@@ -7,6 +7,10 @@ user's language, so that the engine can say *why* and the FSM ``permission=`` ca
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
@@ -34,7 +38,34 @@ def acting_assignment(user, position: Position) -> ActingAssignment | None:
     )
 
 
+# What the current engine service already knows, by (what, user id, position id): "holds" -> bool,
+# "standing" -> (allowed, acting). A service checks one standing several times (its own check for
+# the reason, then the FSM transition's ``permission=``); it is read once, the holding often inside
+# the statement that locks the task.
+_known: ContextVar[dict[tuple[str, int, int], object] | None] = ContextVar("sopflow_known_standing", default=None)
+
+
+@contextmanager
+def standing_remembered() -> Iterator[None]:
+    """Within this block, remember each standing once read (one engine service, one transaction)."""
+    token = _known.set({})
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
+def remember_holder(user, position: Position, *, holds_it: bool) -> None:
+    """Note whether ``user`` holds ``position``, as the caller read it (e.g. in its locking query)."""
+    known = _known.get()
+    if known is not None:
+        known[("holds", user.pk, position.pk)] = holds_it
+
+
 def holds(user, position: Position) -> bool:
+    known = _known.get()
+    if known is not None and ("holds", user.pk, position.pk) in known:
+        return known[("holds", user.pk, position.pk)]
     return position.holders.filter(pk=user.pk).exists()
 
 
@@ -42,10 +73,18 @@ def standing(user, position: Position) -> tuple[bool, ActingAssignment | None]:
     """Whether the user may act for the position, and the acting appointment used (None if holder)."""
     if not user.is_authenticated or not user.is_active:
         return False, None
+    known = _known.get()
+    key = ("standing", user.pk, position.pk)
+    if known is not None and key in known:
+        return known[key]
     if holds(user, position):
-        return True, None
-    acting = acting_assignment(user, position)
-    return acting is not None, acting
+        result = True, None
+    else:
+        acting = acting_assignment(user, position)
+        result = acting is not None, acting
+    if known is not None:
+        known[key] = result
+    return result
 
 
 def who_may_act(position: Position, *, exclude=None) -> list[str]:

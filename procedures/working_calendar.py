@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import holidays
-from django.db.models import Q
+from django.db.models import Aggregate, CharField, OuterRef, Q, Subquery, TextField, Value
+from django.db.models.functions import Cast, Concat
 
 from procedures.durations import DAY, HOUR, MINUTE, MONTH, WEEK
 from procedures.models import Holiday, Office, WorkingHours
@@ -197,5 +198,59 @@ def calendar_for_office(office: Office) -> WorkingCalendar:
     )
     try:
         return WorkingCalendar(tz=office.zoneinfo, hours=hours, extra_holidays=extra)
+    except ValueError as error:
+        raise ValueError(f"office {office.pk} ({office}): {error}") from error
+
+
+# --- The calendar inside another query ------------------------------------------------------
+#
+# The engine reads the working calendar of a run's office in the same statement that locks the
+# run (two scalar subqueries), so a task completion spends no query on it and always sees the
+# hours and days off as they are now: nothing is cached, nothing can go stale.
+
+
+class _Joined(Aggregate):
+    """The text of a column over the rows of a group, joined by commas (order not defined)."""
+
+    function = "GROUP_CONCAT"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="STRING_AGG",
+                           template="%(function)s(%(expressions)s::text, ',')", **extra_context)
+
+
+def _joined(queryset, expression) -> Subquery:
+    # Grouping by a constant leaves no GROUP BY: one row (NULL when there are no rows).
+    return Subquery(queryset.order_by().annotate(_one=Value(1)).values("_one").annotate(
+        joined=_Joined(expression)).values("joined"))
+
+
+def calendar_annotations(office_id: str, *, since: dt.date) -> dict[str, Subquery]:
+    """Annotations that read the calendar of the office at ``office_id`` (an outer field path).
+
+    Days off before ``since`` are left out: a calendar built from these annotations is only right
+    for moments from ``since`` on (the engine's deadlines start now).
+    """
+    hours = WorkingHours.objects.filter(office_id=OuterRef(office_id))
+    days_off = Holiday.objects.filter(
+        Q(office_id=OuterRef(office_id)) | Q(office__isnull=True), date__gte=since)
+    return {
+        "_calendar_hours": _joined(hours, Concat(
+            Cast("weekday", CharField()), Value(" "), Cast("start", CharField()), Value(" "),
+            Cast("end", CharField()), output_field=CharField())),
+        "_calendar_days_off": _joined(days_off, Cast("date", CharField())),
+    }
+
+
+def calendar_from_annotations(office: Office, row) -> WorkingCalendar:
+    """The working calendar of ``office`` from a row annotated with ``calendar_annotations``."""
+    hours = {}
+    for entry in filter(None, (row._calendar_hours or "").split(",")):
+        weekday, start, end = entry.split(" ")
+        hours[int(weekday)] = (dt.time.fromisoformat(start), dt.time.fromisoformat(end))
+    days_off = frozenset(dt.date.fromisoformat(day) for day in filter(None, (row._calendar_days_off or "").split(",")))
+    try:
+        return WorkingCalendar(tz=office.zoneinfo, hours=hours or dict(WorkingHours.DEFAULTS), extra_holidays=days_off)
     except ValueError as error:
         raise ValueError(f"office {office.pk} ({office}): {error}") from error
