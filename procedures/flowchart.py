@@ -53,7 +53,7 @@ STROKE = 0.25
 GRID = 0.2
 
 MULAI, PROSES, KEPUTUSAN, SELESAI = "mulai", "proses", "keputusan", "selesai"
-STATE_FILL = {"done": "#d1e7dd", "current": "#ffe69c", "left": "#ffffff"}
+STATE_FILL = {"done": "#d1e7dd", "current": "#ffe69c", "left": "#ffffff", "cancelled": "#e2e3e5"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,6 +114,11 @@ def sheet_of(revision) -> Sheet:
     from procedures.selectors import sop_sheet
 
     columns, steps = sop_sheet(revision)
+    return sheet_from(columns, steps, total=revision.jumlah_waktu or revision.total_waktu)
+
+
+def sheet_from(columns, steps, *, total: str) -> Sheet:
+    """A sheet from role columns and steps already loaded (with ya/tidak steps and kelengkapan)."""
     index = {column.pk: i for i, column in enumerate(columns)}
     nodes = tuple(
         Node(
@@ -130,11 +135,7 @@ def sheet_of(revision) -> Sheet:
         )
         for step in steps
     )
-    return Sheet(
-        columns=tuple(column.label for column in columns),
-        nodes=nodes,
-        total=revision.jumlah_waktu or revision.total_waktu,
-    )
+    return Sheet(columns=tuple(column.label for column in columns), nodes=nodes, total=total)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -843,4 +844,8 @@ def sheet_pages(revision, *, width_mm: float, height_mm: float) -> list[str]:
 
 def flow_svg(revision, *, states: dict[int, str] | None = None, width_mm: float = 277.0) -> str:
     """The whole table as one drawing for a web page; ``states`` maps step numbers to done/current/left."""
-    return draw(sheet_of(revision), width_mm=width_mm, height_mm=None, states=states, web=True)[0]
+    return web_drawing(sheet_of(revision), states=states, width_mm=width_mm)
+
+
+def web_drawing(sheet: Sheet, *, states: dict[int, str] | None = None, width_mm: float = 277.0) -> str:
+    return draw(sheet, width_mm=width_mm, height_mm=None, states=states, web=True)[0]

@@ -161,7 +161,11 @@ def run_timeline(run: Run) -> list[Event]:
 def run_steps(run: Run) -> tuple[list, list[Step], dict[int, str]]:
     """Columns, steps and each step's state in this run: done, current or left."""
     columns = list(run.revision.columns.select_related("position").order_by("order"))
-    steps = list(run.revision.steps.select_related("column", "ya_step", "tidak_step").order_by("nomor"))
+    steps = list(
+        run.revision.steps.select_related("column", "ya_step", "tidak_step")
+        .prefetch_related(Prefetch("kelengkapan", queryset=KelengkapanItem.objects.order_by("order")))
+        .order_by("nomor")
+    )
     states: dict[int, str] = {}
     for step_id, status in run.tasks.order_by("created_at", "pk").values_list("step_id", "status"):
         states[step_id] = "current" if status in Task.OPEN else "cancelled" if status == Task.Status.CANCELLED else "done"

@@ -414,7 +414,11 @@ def test_the_run_page_shows_the_flow_and_the_timeline(client, cast):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-run-status="berjalan"' in html
-    assert html.count("flow-symbol") == 17 and html.count("is-done") == 2 and html.count("is-current") == 1
+    assert html.count("flow-symbol flow-") == 17
+    assert html.count(" is-done") == 2 and html.count(" is-current") == 1  # the phone's compact table
+    assert html.count('class="symbol"') == 17  # the drawn sheet, marked the same way
+    assert html.count('data-state="done"') == 2 and html.count('data-state="current"') == 1
+    assert reverse("run-pdf", args=[run.pk]) in html and reverse("sop-pdf", args=[run.revision.sop.kode]) in html
     assert len(response.context["events"]) == run.events.count()
     assert not response.context["can_cancel"]
 

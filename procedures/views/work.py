@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from procedures import engine, permissions, selectors
+from procedures import engine, flowchart, permissions, selectors
 from procedures.forms import CancelRunForm, StartRunForm, TaskWorkForm
 from procedures.models import Task
 
@@ -114,7 +114,10 @@ def task_complete(request, pk: int):
 
 def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: int = 200):
     columns, steps, states = selectors.run_steps(run)
+    revision = run.revision
+    sheet = flowchart.sheet_from(columns, steps, total=revision.jumlah_waktu or revision.total_waktu)
     return render(request, "procedures/run_detail.html", {
+        "flowchart": flowchart.web_drawing(sheet, states={step.nomor: step.state for step in steps}),
         "run": run,
         "events": selectors.run_timeline(run),
         "columns": columns,
