@@ -45,6 +45,12 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not browser"
 
+# The benchmark (docs/performance.md) on the local PostgreSQL, in its own database created and
+# dropped here (BENCH_DATABASE_URL): writes bench/results.json and prints a table.
+# BENCH_RUNS=5000 make bench for a quick look; the default is 100,000 runs.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
 # Refresh the translation catalogue after changing user-visible strings.
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l id --no-obsolete --ignore '.venv/*' --ignore 'var/*'

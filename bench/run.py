@@ -10,11 +10,15 @@ Environment (all optional):
   BENCH_HTTP=0            skip the HTTP load
   BENCH_HTTP_WORKERS, BENCH_HTTP_CLIENTS, BENCH_HTTP_RUNS, BENCH_HTTP_SECONDS   (4, 12, 1000, 60)
   BENCH_IMPORT_FILES      SOP files for the import figure (1000)
+  BENCH_PDF_REPEAT, BENCH_PDF_STEPS   renders per sheet (3), steps of the generated sheet (100)
+  BENCH_HTTP_OFFICES      offices whose Patroli runs the HTTP clients complete (4)
+  BENCH_DEBUG=1           DEBUG on, no collectstatic: for the tiny run of tests/test_bench.py only
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -61,16 +65,37 @@ def machine() -> dict:
     }
 
 
+def static_root() -> Path:
+    """Collected static files, kept between runs while static/ is unchanged (collecting and
+    compressing them takes about a minute here)."""
+    digest = hashlib.sha1()
+    for path in sorted((ROOT / "static").rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(ROOT)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return ROOT / "var" / f"bench-static-{digest.hexdigest()[:12]}"
+
+
 def setup_environment(url: str, workdir: Path) -> None:
-    """Production settings for every measurement: DEBUG off, static files collected."""
+    """Production settings for every measurement: DEBUG off, static files collected.
+
+    BENCH_DEBUG=1 (the tiny run of the tests) keeps DEBUG on and skips collectstatic.
+    """
+    debug = os.environ.get("BENCH_DEBUG") == "1"
+    static = static_root() if not debug else workdir / "static"
     os.environ.update({
-        "DATABASE_URL": url, "DEBUG": "0", "SOPFLOW_HTTPS": "0", "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,testserver", "STATIC_ROOT": str(workdir / "static"),
-        "MEDIA_ROOT": str(workdir / "media"), "DJANGO_SETTINGS_MODULE": "sopflow.settings",
+        "DATABASE_URL": url, "DEBUG": "1" if debug else "0", "SOPFLOW_HTTPS": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "STATIC_ROOT": str(static), "MEDIA_ROOT": str(workdir / "media"),
+        "DJANGO_SETTINGS_MODULE": "sopflow.settings",
     })
     import django
 
     django.setup()
+    if not debug and not (static / "staticfiles.json").exists():
+        from django.core.management import call_command
+
+        call_command("collectstatic", "--noinput", verbosity=0)
 
 
 class Clock:
@@ -96,11 +121,11 @@ def measure(results: dict, workdir: Path, url: str) -> None:
 
     began = time.perf_counter()
     call_command("migrate", verbosity=0)
-    call_command("collectstatic", "--noinput", verbosity=0)
     results["machine"] = machine()
     results["library"] = data.library_create()
     infos = data.library_info()
-    clock.phase("setup (migrate, collectstatic, 100 SOP imports, users)", began)
+    results["debug"] = os.environ["DEBUG"] == "1"
+    clock.phase("setup (migrate, 100 SOP imports, users)", began)
 
     results["data"] = {}
     results["queries"] = {"goal_per_page": pages.QUERY_GOAL, "by_size": {}}
@@ -144,6 +169,7 @@ def measure(results: dict, workdir: Path, url: str) -> None:
             database_url=url, static_root=os.environ["STATIC_ROOT"],
             workers=env_int("BENCH_HTTP_WORKERS", 4), clients=env_int("BENCH_HTTP_CLIENTS", 12),
             runs=env_int("BENCH_HTTP_RUNS", 1000), seconds=env_int("BENCH_HTTP_SECONDS", 60),
+            offices=tuple(range(2, 2 + env_int("BENCH_HTTP_OFFICES", 4))),
             log=workdir / "gunicorn.log",
         )
     else:
@@ -151,7 +177,7 @@ def measure(results: dict, workdir: Path, url: str) -> None:
     clock.phase("HTTP load", began)
 
     began = time.perf_counter()
-    results["pdf"] = sheets.pdf_measure()
+    results["pdf"] = sheets.pdf_measure(repeat=env_int("BENCH_PDF_REPEAT", 3), steps=env_int("BENCH_PDF_STEPS", 100))
     results["import"] = sheets.import_measure(env_int("BENCH_IMPORT_FILES", 1000))
     clock.phase("PDF and import", began)
     results["total_s"] = round(time.perf_counter() - clock.started, 1)
