@@ -31,11 +31,13 @@ ENV_NAMES = {
 GUNICORN_ENV_PREFIX = "GUNICORN_"
 
 
+# A subprocess gets only these from this run's environment: other tests set variables (Playwright's
+# DJANGO_ALLOW_ASYNC_UNSAFE) that `check --deploy` rightly objects to.
+INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+
+
 def production_env(tmp_path, **overrides) -> dict[str, str]:
-    env = {
-        name: value for name, value in os.environ.items()
-        if name not in ENV_NAMES and not name.startswith(GUNICORN_ENV_PREFIX)
-    }
+    env = {name: os.environ[name] for name in INHERITED if name in os.environ}
     env.update(
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -241,7 +243,7 @@ def test_gunicorn_reads_its_environment(monkeypatch):
 
 
 def test_gunicorn_accepts_the_file_and_the_command_line_wins():
-    env = {name: value for name, value in os.environ.items() if not name.startswith(GUNICORN_ENV_PREFIX)}
+    env = {name: os.environ[name] for name in INHERITED if name in os.environ}
     gunicorn = Path(sys.executable).parent / "gunicorn"
     result = subprocess.run(
         [str(gunicorn), "--print-config", "-c", str(GUNICORN_CONF), "--workers", "3", "--bind", "127.0.0.1:8123",
