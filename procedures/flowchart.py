@@ -490,17 +490,17 @@ class _Drawing:
             self._text(head, lines, x, y + (h - len(lines) * LINE) / 2, w, anchor="middle", bold=True)
 
         cell(cols.x["no"], 0, cols.width["no"], full, [pgettext("SOP sheet column: step number", "No")])
-        cell(cols.x["kegiatan"], 0, cols.width["kegiatan"], full, [_("Kegiatan")])
+        cell(cols.x["kegiatan"], 0, cols.width["kegiatan"], full, [_("Activity")])
         actors_w = cols.actor_width * len(cols.actor_x)
-        cell(cols.actor_x[0], 0, actors_w, first, [_("Pelaksana")])
+        cell(cols.actor_x[0], 0, actors_w, first, [_("Actors")])
         for i, x in enumerate(cols.actor_x):
             cell(x, first, cols.actor_width, second, labels[i], class_="col-head", data_column=i)
         mutu_x = cols.x["kelengkapan"]
         mutu_w = cols.width["kelengkapan"] + cols.width["waktu"] + cols.width["output"]
-        cell(mutu_x, 0, mutu_w, first, [_("Mutu Baku")])
-        for key, label in (("kelengkapan", _("Kelengkapan")), ("waktu", _("Waktu")), ("output", _("Output"))):
+        cell(mutu_x, 0, mutu_w, first, [_("Quality standard")])
+        for key, label in (("kelengkapan", _("Requirements")), ("waktu", _("Time")), ("output", _("Output"))):
             cell(cols.x[key], first, cols.width[key], second, wrap(label, cols.width[key] - 2 * PAD, bold=True))
-        cell(cols.x["keterangan"], 0, cols.width["keterangan"], full, [_("Keterangan")])
+        cell(cols.x["keterangan"], 0, cols.width["keterangan"], full, [_("Notes")])
 
     def _row_cells(self, y: float, h: float, parent: ET.Element) -> None:
         cols = self.cols
@@ -528,7 +528,7 @@ class _Drawing:
         group = _el(self.grid, "g", class_="total-row")
         label_w = cols.x["waktu"]
         _cell(group, 0, y, label_w, h)
-        self._text(group, [_("Jumlah Waktu")], 0, y + (h - LINE) / 2, label_w, anchor="end", bold=True)
+        self._text(group, [_("Total time")], 0, y + (h - LINE) / 2, label_w, anchor="end", bold=True)
         # The total stands under the Waktu column and may run on under Output.
         width = cols.width["waktu"] + cols.width["output"]
         lines = wrap(self.sheet.total, width - 2 * PAD, bold=True)
@@ -580,7 +580,7 @@ class _Drawing:
             x, y, anchor = label_at
             text = _el(group, "text", x=x, y=y, font_size=SMALL_SIZE, fill="#000", stroke="none",
                        **({"text_anchor": anchor} if anchor != "start" else {}))
-            text.text = _("Ya") if edge.kind == "ya" else _("Tidak")
+            text.text = _("Yes") if edge.kind == "ya" else _("No")
 
     def connector(self, label: str, x: float, where: str) -> tuple[float, float, float]:
         """An off-page connector in the page's head or foot strip: (x, top y, bottom y)."""
@@ -612,7 +612,7 @@ class _Drawing:
             rx=EXIT_H / 2, ry=EXIT_H / 2)
         text = _el(group, "text", x=cx, y=symbol.cy + SMALL_SIZE * 0.35, font_size=SMALL_SIZE, text_anchor="middle",
                    fill="#000", stroke="none")
-        text.text = _("Selesai")
+        text.text = pgettext("flowchart terminator", "End")
         start = symbol.side_x(side)
         self.flow(edge, [(start, symbol.cy), (near, symbol.cy)],
                   label_at=(start + step * 0.8, symbol.cy - 0.8, "start" if step > 0 else "end"))

@@ -7,6 +7,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from django.utils import translation
 
 from procedures import flowchart
 from procedures.flowchart import KEPUTUSAN, MULAI, PROSES, SELESAI, Node, Sheet
@@ -138,7 +139,8 @@ def test_each_seed_sheet_draws_every_step_in_its_column_and_every_flow_once(seed
 
 def test_patroli_decisions_end_the_run_beside_the_diamond(seeds):
     revision = next(r for r in seeds if r.sop.kode == "satpolpp-patroli-pengawasan-wilayah")
-    svg = ET.fromstring(flowchart.flow_svg(revision))
+    with translation.override("id"):
+        svg = ET.fromstring(flowchart.flow_svg(revision))
     exits = groups(svg, "exit")
     assert sorted(int(g.get("data-step")) for g in exits) == [7, 8, 9]
     assert {g.get("data-kind") for g in exits} == {"tidak"}
@@ -155,7 +157,8 @@ def test_prodeskel_tidak_flows_go_back(seeds):
 
 def test_pages_repeat_the_header_and_end_with_the_total(seeds):
     revision = next(r for r in seeds if r.sop.kode == "satpolpp-bina-potensi-masyarakat")
-    pages = flowchart.sheet_pages(revision, width_mm=A4[0], height_mm=A4[1])
+    with translation.override("id"):
+        pages = flowchart.sheet_pages(revision, width_mm=A4[0], height_mm=A4[1])
     assert len(pages) > 1
     for page in pages:
         assert "Kegiatan" in page and "Kasat Pol PP" in page and "Mutu Baku" in page
