@@ -76,11 +76,15 @@ class InvalidInput(EngineError):
 
 def _acting_title(acting: ActingAssignment, user) -> str:
     """"Plh Kasat Pol PP (Budi) atas nama Andi": the holders the official stands in for."""
-    holders = [permissions.display_name(holder) for holder in acting.position.holders.all()]
-    return _("%(title)s (%(name)s) on behalf of %(holders)s") % {
-        "title": acting.title(), "name": permissions.display_name(user),
-        "holders": ", ".join(holders) if holders else acting.position.name,
-    }
+    # A claim and a completion in one service name the same holders: read them once.
+    titles = acting.__dict__.setdefault("_titles", {})
+    if user.pk not in titles:
+        holders = [permissions.display_name(holder) for holder in acting.position.holders.all()]
+        titles[user.pk] = _("%(title)s (%(name)s) on behalf of %(holders)s") % {
+            "title": acting.title(), "name": permissions.display_name(user),
+            "holders": ", ".join(holders) if holders else acting.position.name,
+        }
+    return titles[user.pk]
 
 
 def _event(*, run: Run, task: Task | None, user, acting: ActingAssignment | None, transition: str,
