@@ -132,6 +132,14 @@ def visible_task(user, pk: int) -> Task:
     raise PermissionDenied
 
 
+def visible_task_file(user, pk: int) -> TaskFile:
+    """An output file, for anyone who may follow its run (the run's documents go from step to step)."""
+    task_file = get_object_or_404(TaskFile.objects.select_related("task__run"), pk=pk)
+    if not user.is_superuser and task_file.task.run.office_id not in standing_of(user).offices:
+        raise PermissionDenied
+    return task_file
+
+
 def visible_run(user, pk: int) -> Run:
     """A run of the user's office (or any for an admin)."""
     run = get_object_or_404(Run.objects.select_related("revision__sop", "office", "started_by"), pk=pk)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tugas/<int:pk>/ambil/", work.task_claim, name="task-claim"),
     path("tugas/<int:pk>/lepas/", work.task_release, name="task-release"),
     path("tugas/<int:pk>/selesaikan/", work.task_complete, name="task-complete"),
+    path("berkas/<int:pk>/", work.task_file, name="task-file"),
     path("pelaksanaan/", catalogue.run_list, name="run-list"),
     path("pelaksanaan/mulai/", work.run_start, name="run-start"),
     path("pelaksanaan/<int:pk>/", work.run_detail, name="run-detail"),

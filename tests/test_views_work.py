@@ -350,7 +350,22 @@ def test_an_uploaded_file_is_the_output(client, cast):
     assert Event.objects.get(task=task, transition="complete").files == ["jadwal-pembinaan.pdf"]
     # The next holder sees it among the earlier steps.
     html = client.get(task_urls(open_task(run))["task-detail"]).content.decode()
-    assert stored.file.url in html
+    download = reverse("task-file", args=[stored.pk])
+    assert download in html and stored.file.url not in html  # served by the app, not a public folder
+    # Anyone of the office downloads it; another office gets the 403 page, nobody signed in the login.
+    signed_in(client, cast.user(PETUGAS))
+    response = client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4\n% sopflow\n"
+    assert 'attachment; filename="jadwal-pembinaan.pdf"' == response["Content-Disposition"]
+    signed_in(client, cast.user(*OUTSIDER))
+    assert client.get(download).status_code == 403
+    client.logout()
+    assert client.get(download).status_code == 302
+    # A file gone from the storage is a 404 page, not a server error.
+    signed_in(client, cast.user(KASI))
+    path.unlink()
+    assert client.get(download).status_code == 404
 
 
 def test_a_file_of_a_refused_type_shows_the_error_next_to_the_files(client, cast):

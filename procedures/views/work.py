@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -127,6 +128,17 @@ def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: in
         "can_cancel": run.status == run.Status.RUNNING and permissions.may_cancel_run(run, request.user),
         "cancel_form": cancel_form or CancelRunForm(),
     }, status=status)
+
+
+@login_required
+def task_file(request, pk: int):
+    """Download an output file through the app, never from a guessable public folder."""
+    task_file = selectors.visible_task_file(request.user, pk)
+    try:
+        handle = task_file.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404(_("The file is no longer in the storage.")) from None
+    return FileResponse(handle, as_attachment=True, filename=task_file.name)
 
 
 @login_required
