@@ -477,14 +477,15 @@ def run_cancel(*, run: Run, user, reason: str) -> Run:
     acting = permissions.run_acting(run, user)
     run.cancel(reason=reason)
     run.save(update_fields=["status", "ended_at", "cancel_reason"])
-    _record(run=run, task=None, user=user, acting=acting, transition="cancel", source=Run.Status.RUNNING,
-            target=run.status, reason=reason)
+    events = [_event(run=run, task=None, user=user, acting=acting, transition="cancel", source=Run.Status.RUNNING,
+                     target=run.status, reason=reason)]
     for task in Task.objects.select_for_update().filter(run=run, status__in=Task.OPEN):
         source = task.status
         task.cancel()
         task.save(update_fields=["status", "completed_at"])
-        _record(run=run, task=task, user=user, acting=acting, transition="cancel", source=source,
-                target=task.status, reason=reason)
+        events.append(_event(run=run, task=task, user=user, acting=acting, transition="cancel", source=source,
+                             target=task.status, reason=reason))
+    _write(events)
     return run
 
 

@@ -196,6 +196,11 @@ def calendar_for_office(office: Office) -> WorkingCalendar:
         Holiday.objects.filter(Q(office_id=office.pk) | Q(office__isnull=True))
         .values_list("date", flat=True)
     )
+    return _office_calendar(office, hours, extra)
+
+
+def _office_calendar(office: Office, hours: Mapping[int, tuple[dt.time, dt.time]],
+                     extra: frozenset[dt.date]) -> WorkingCalendar:
     try:
         return WorkingCalendar(tz=office.zoneinfo, hours=hours, extra_holidays=extra)
     except ValueError as error:
@@ -250,7 +255,4 @@ def calendar_from_annotations(office: Office, row) -> WorkingCalendar:
         weekday, start, end = entry.split(" ")
         hours[int(weekday)] = (dt.time.fromisoformat(start), dt.time.fromisoformat(end))
     days_off = frozenset(dt.date.fromisoformat(day) for day in filter(None, (row._calendar_days_off or "").split(",")))
-    try:
-        return WorkingCalendar(tz=office.zoneinfo, hours=hours or dict(WorkingHours.DEFAULTS), extra_holidays=days_off)
-    except ValueError as error:
-        raise ValueError(f"office {office.pk} ({office}): {error}") from error
+    return _office_calendar(office, hours or dict(WorkingHours.DEFAULTS), days_off)

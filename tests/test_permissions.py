@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from procedures import engine
+from procedures import engine, permissions
 from procedures.engine import InvalidInput, NotAllowed
 from procedures.models import ActingAssignment, Position, Run, Task
 from tests.engine_fixtures import (  # noqa: F401 (fixtures)
@@ -303,3 +303,43 @@ def test_a_plh_needs_its_dates_in_order_and_a_known_kind(cast):
     unknown_kind = refused(InvalidInput, lambda: appoint(kasat, deputy, appointed_by=by, kind="pj"))
 
     assert (reversed_dates.field, unknown_kind.field) == ("ends_on", "kind")
+
+
+# --- a standing read once per engine service ----------------------------------------------------
+
+
+def test_a_standing_is_remembered_only_inside_one_service(cast, django_assert_num_queries):
+    kabid = position(KABID)
+    newcomer = UserFactory()
+
+    assert permissions.standing(newcomer, kabid) == (False, None)
+    kabid.holders.add(newcomer)
+    # Outside a service nothing is remembered: the new holder is seen at once.
+    assert permissions.standing(newcomer, kabid) == (True, None)
+
+    with permissions.standing_remembered():
+        with django_assert_num_queries(1):
+            assert permissions.standing(newcomer, kabid) == (True, None)
+            assert permissions.standing(newcomer, kabid) == (True, None)
+        # What the caller read in its own query (the engine's locking SELECT) is taken as read.
+        other = UserFactory()
+        permissions.remember_holder(other, kabid, holds_it=False)
+        with django_assert_num_queries(1):  # only the Plt/Plh appointment is looked up
+            assert permissions.standing(other, kabid) == (False, None)
+    kabid.holders.remove(newcomer)
+    assert permissions.standing(newcomer, kabid) == (False, None)
+
+
+def test_a_holder_removed_between_two_completions_is_refused_at_the_second(cast):
+    run = cast.start("004")
+    drive(run, cast, stop_at=3)
+    task = open_task(run)
+    kasie = cast.holder(task.position)
+    engine.task_complete(task=task, user=kasie, ticked=list(task.step.kelengkapan.values_list("pk", flat=True)),
+                         output_text="Jadwal")
+    drive(run, cast, stop_at=5)
+    task = open_task(run)
+    assert task.position_id == position("Kasie Operasional dan Pengendalian").pk
+    task.position.holders.remove(kasie)
+
+    refused(NotAllowed, lambda: engine.task_claim(task=task, user=kasie))

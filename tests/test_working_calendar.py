@@ -11,7 +11,13 @@ import holidays
 import pytest
 
 from procedures.models import Holiday, Office, WorkingHours
-from procedures.working_calendar import WorkingCalendar, calendar_for_office, national_holidays
+from procedures.working_calendar import (
+    WorkingCalendar,
+    calendar_annotations,
+    calendar_for_office,
+    calendar_from_annotations,
+    national_holidays,
+)
 from tests.factories import OfficeFactory
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -366,3 +372,40 @@ def test_it_builds_a_default_calendar_in_two_queries(django_assert_num_queries):
     office = OfficeFactory()
     with django_assert_num_queries(2):
         calendar_for_office(office)
+
+
+# --- the calendar read inside another query (the engine's locking statement) ------------------
+
+
+def _annotated(office: Office, since: dt.date) -> WorkingCalendar:
+    row = Office.objects.annotate(**calendar_annotations("pk", since=since)).get(pk=office.pk)
+    return calendar_from_annotations(office, row)
+
+
+@pytest.mark.django_db
+def test_the_annotated_calendar_is_the_office_calendar_from_its_date_on(django_assert_num_queries):
+    office, other = OfficeFactory(time_zone=Office.TimeZone.WITA), OfficeFactory()
+    for weekday in range(5):
+        WorkingHours.objects.create(office=office, weekday=weekday, start=dt.time(8), end=dt.time(15, 30))
+    WorkingHours.objects.create(office=office, weekday=5, start=dt.time(8), end=dt.time(12))
+    Holiday.objects.create(office=office, date=dt.date(2026, 7, 8), name="HUT Kabupaten")
+    Holiday.objects.create(office=None, date=dt.date(2026, 7, 9), name="Libur tambahan")
+    Holiday.objects.create(office=other, date=dt.date(2026, 7, 10), name="Bukan kantor ini")
+    Holiday.objects.create(office=office, date=dt.date(2026, 7, 1), name="Sudah lewat")
+
+    with django_assert_num_queries(1):
+        built = _annotated(office, since=dt.date(2026, 7, 6))
+
+    full = calendar_for_office(office)
+    assert (built.tz, dict(built.hours)) == (full.tz, dict(full.hours))
+    assert built.extra_holidays == {dt.date(2026, 7, 8), dt.date(2026, 7, 9)}
+    assert full.extra_holidays - built.extra_holidays == {dt.date(2026, 7, 1)}
+    assert built.add(wita(7, 7, 15, 0), 2, "jam") == full.add(wita(7, 7, 15, 0), 2, "jam") == wita(7, 10, 9, 30)
+
+
+@pytest.mark.django_db
+def test_the_annotated_calendar_of_an_office_without_rows_has_the_default_hours():
+    office = OfficeFactory()
+    built = _annotated(office, since=dt.date(2026, 7, 6))
+    assert dict(built.hours) == WorkingHours.DEFAULTS
+    assert built.extra_holidays == frozenset()
