@@ -51,6 +51,7 @@ ARROW_LEN = 1.4
 ARROW_HALF = 0.65
 STROKE = 0.25
 GRID = 0.2
+INSET = 0.25  # the table's distance from the drawing's edge: half a line and some
 
 MULAI, PROSES, KEPUTUSAN, SELESAI = "mulai", "proses", "keputusan", "selesai"
 STATE_FILL = {"done": "#d1e7dd", "current": "#ffe69c", "left": "#ffffff", "cancelled": "#e2e3e5"}
@@ -432,9 +433,11 @@ class _Drawing:
         self.root = ET.Element("svg", attrs)
         self.html: list[str] | None = None if web else []
         self.size = (width, height)
-        self.grid = _el(self.root, "g", class_="grid")
-        self.flows = _el(self.root, "g", class_="flows", fill="none", stroke="#000", stroke_width=STROKE)
-        self.marks = _el(self.root, "g", class_="marks", stroke="#000", stroke_width=STROKE)
+        # The table stands INSET from the drawing's edge so that its outer lines are not cut.
+        body = _el(self.root, "g", transform=f"translate({_f(INSET)} {_f(INSET)})")
+        self.grid = _el(body, "g", class_="grid")
+        self.flows = _el(body, "g", class_="flows", fill="none", stroke="#000", stroke_width=STROKE)
+        self.marks = _el(body, "g", class_="marks", stroke="#000", stroke_width=STROKE)
         self.header_height = header[0] + header[1]
         self._draw_header(*header)
         self.symbols: dict[int, Symbol] = {}
@@ -477,7 +480,7 @@ class _Drawing:
                 _el(node, "tspan", x=tx, y=top + FONT_SIZE * 0.85 + i * LINE).text = line
             return
         align = {"start": "left", "middle": "center", "end": "right"}[anchor]
-        style = (f"left:{_f(x + PAD)}mm;top:{_f(top)}mm;width:{_f(width - 2 * PAD)}mm;text-align:{align}"
+        style = (f"left:{_f(INSET + x + PAD)}mm;top:{_f(INSET + top)}mm;width:{_f(width - 2 * PAD)}mm;text-align:{align}"
                  + (";font-weight:bold" if bold else ""))
         self.html.append(f'<div class="cell" style="{style}">{"<br>".join(escape(line) for line in lines)}</div>')
 
@@ -818,12 +821,13 @@ def _connector_labels():
 def draw(sheet: Sheet, *, width_mm: float, height_mm: float | None, states: dict[int, str] | None = None,
          web: bool = False) -> list[str]:
     """The sheet's table as SVG documents: one per page, or one tall drawing if ``height_mm`` is None."""
-    cols = _columns(width_mm, len(sheet.columns))
+    cols = _columns(width_mm - 2 * INSET, len(sheet.columns))
     header = _header(sheet, cols)
     header_height = header[0] + header[1]
     total_height = _total_height(sheet, cols)
-    body = None if height_mm is None else height_mm - header_height - 2 * STRIP
-    pages = _paginate(_rows(sheet, cols, body), header=header_height, total=total_height, height=height_mm)
+    inner = None if height_mm is None else height_mm - 2 * INSET
+    body = None if inner is None else inner - header_height - 2 * STRIP
+    pages = _paginate(_rows(sheet, cols, body), header=header_height, total=total_height, height=inner)
     drawings = []
     for number, page in enumerate(pages, start=1):
         height = height_mm

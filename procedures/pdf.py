@@ -130,16 +130,16 @@ def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER) -> byte
     pages = flowchart.sheet_pages(revision, width_mm=width_mm, height_mm=height_mm)
     lists = [
         (
-            (pgettext_sheet("Legal basis"), revision.dasar_hukum),
-            (pgettext_sheet("Implementer qualifications"), revision.kualifikasi_pelaksana),
+            (pgettext("sop sheet", "Legal basis"), revision.dasar_hukum),
+            (pgettext("sop sheet", "Implementer qualifications"), revision.kualifikasi_pelaksana),
         ),
         (
-            (pgettext_sheet("Related SOPs"), revision.keterkaitan),
-            (pgettext_sheet("Equipment"), revision.peralatan),
+            (pgettext("sop sheet", "Related SOPs"), revision.keterkaitan),
+            (pgettext("sop sheet", "Equipment"), revision.peralatan),
         ),
         (
-            (pgettext_sheet("Warnings"), revision.peringatan),
-            (pgettext_sheet("Records and data keeping"), revision.pencatatan),
+            (pgettext("sop sheet", "Warnings"), revision.peringatan),
+            (pgettext("sop sheet", "Records and data keeping"), revision.pencatatan),
         ),
     ]
     html = render_to_string("procedures/pdf/sop_sheet.html", {
@@ -161,21 +161,16 @@ def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER) -> byte
     return _write_pdf(html)
 
 
-def pgettext_sheet(message: str) -> str:
-    """A label of the printed sheet: the regulation's own words ("Dasar Hukum") in Indonesian."""
-    return pgettext("sop sheet", message)
-
-
 def sheet_labels() -> dict[str, str]:
     """The identity block's labels, as the regulation words them."""
     return {
-        "nomor": pgettext_sheet("SOP number"),
-        "tanggal_pembuatan": pgettext_sheet("Date made"),
-        "tanggal_revisi": pgettext_sheet("Date revised"),
-        "tanggal_efektif": pgettext_sheet("Effective date"),
-        "disahkan_oleh": pgettext_sheet("Approved by"),
-        "nama": pgettext_sheet("SOP name"),
-        "revisi": pgettext_sheet("revision"),
+        "nomor": pgettext("sop sheet", "SOP number"),
+        "tanggal_pembuatan": pgettext("sop sheet", "Date made"),
+        "tanggal_revisi": pgettext("sop sheet", "Date revised"),
+        "tanggal_efektif": pgettext("sop sheet", "Effective date"),
+        "disahkan_oleh": pgettext("sop sheet", "Approved by"),
+        "nama": pgettext("sop sheet", "SOP name"),
+        "revisi": pgettext("sop sheet", "revision"),
     }
 
 
