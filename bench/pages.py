@@ -101,6 +101,8 @@ def server_times(subjects: Subjects, *, pages=("inbox", "run_list"), requests: i
 
 
 KEY_LINE = re.compile(r"(Scan|Join|Sort|Limit|Aggregate|Execution Time|Planning Time|Index Cond|Filter)")
+# The pages with a server-time goal; the others' plans are recorded for information.
+GOAL_PAGES = ("inbox", "run_list")
 BIG_TABLES = ("procedures_task", "procedures_run", "procedures_event", "procedures_taskcheck")
 
 
@@ -129,6 +131,7 @@ def explain(captured: dict[str, list[dict]], *, pages=("inbox", "run_list", "ove
                     "seq_scans_on_big_tables": seq,
                 })
             result[page] = {
+                "goal_page": page in GOAL_PAGES,
                 "statements_on_big_tables": len(statements),
                 "slowest": plans,
                 "index_scans_only": all(not plan["seq_scans_on_big_tables"] for plan in plans),

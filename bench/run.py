@@ -198,9 +198,14 @@ def goals(results: dict) -> list[dict]:
                          "goal": f"≤ {figures['goal_p95_ms']:g} ms", "met": figures["met"]})
     explain = results.get("explain", {})
     if explain:
-        rows.append({"figure": "EXPLAIN: main queries use index scans", "value": ", ".join(
-            f"{page} {'yes' if item['index_scans_only'] else 'no'}" for page, item in explain.items()),
-            "goal": "no sequential scan of a big table", "met": all(item["index_scans_only"] for item in explain.values())})
+        rows.append({"figure": "EXPLAIN: inbox and run list read big tables by index", "value": ", ".join(
+            f"{page} {'yes' if item['index_scans_only'] else 'no'}" for page, item in explain.items() if item["goal_page"]),
+            "goal": "no sequential scan of a big table",
+            "met": all(item["index_scans_only"] for item in explain.values() if item["goal_page"])})
+        others = {page: item for page, item in explain.items() if not item["goal_page"]}
+        rows.append({"figure": "EXPLAIN: other pages (for information)", "value": ", ".join(
+            f"{page} {'yes' if item['index_scans_only'] else 'no'}" for page, item in others.items()),
+            "goal": "(reported)", "met": None})
     engine = results.get("engine")
     if engine:
         rows.append({"figure": "engine: SQL statements of one completion (decision)",
