@@ -552,6 +552,11 @@ class Task(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_open_due"),
             # The overdue dashboard and reminders: open tasks by due time.
             models.Index(fields=["status", "due_at"], name="task_status_due"),
+            # Open tasks of a run by due time, only the open ones (about 1 % of the table): the run
+            # list's "overdue" flag and its open tasks, and the overdue board from a head's runs.
+            # Without it the flag hashes every open task of every office (10 ms at 100,000 runs).
+            models.Index(fields=["run", "due_at"], condition=models.Q(status__in=["menunggu", "dikerjakan"]),
+                         name="task_open_run_due"),
         ]
 
     def __str__(self) -> str:
