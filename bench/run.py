@@ -8,7 +8,7 @@ Environment (all optional):
   BENCH_TIMING_REQUESTS   requests per page for p50/p95 (300)
   BENCH_ENGINE_RUNS       Patroli runs through the engine in-process (100)
   BENCH_HTTP=0            skip the HTTP load
-  BENCH_HTTP_WORKERS, BENCH_HTTP_CLIENTS, BENCH_HTTP_RUNS, BENCH_HTTP_SECONDS   (4, 12, 1000, 60)
+  BENCH_HTTP_WORKERS, BENCH_HTTP_CLIENTS, BENCH_HTTP_RUNS, BENCH_HTTP_SECONDS   (4, 12, 500, 60)
   BENCH_IMPORT_FILES      SOP files for the import figure (1000)
   BENCH_PDF_REPEAT, BENCH_PDF_STEPS   renders per sheet (3), steps of the generated sheet (100)
   BENCH_HTTP_OFFICES      offices whose Patroli runs the HTTP clients complete (4)
@@ -168,7 +168,7 @@ def measure(results: dict, workdir: Path, url: str) -> None:
         results["http"] = http_load.http_measure(
             database_url=url, static_root=os.environ["STATIC_ROOT"],
             workers=env_int("BENCH_HTTP_WORKERS", 4), clients=env_int("BENCH_HTTP_CLIENTS", 12),
-            runs=env_int("BENCH_HTTP_RUNS", 1000), seconds=env_int("BENCH_HTTP_SECONDS", 60),
+            runs=env_int("BENCH_HTTP_RUNS", 500), seconds=env_int("BENCH_HTTP_SECONDS", 60),
             offices=tuple(range(2, 2 + env_int("BENCH_HTTP_OFFICES", 4))),
             log=workdir / "gunicorn.log",
         )
