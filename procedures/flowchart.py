@@ -22,11 +22,13 @@ Text is set in the vendored DejaVu Sans Condensed, measured with fontTools to wr
 
 from __future__ import annotations
 
+import base64
 import functools
+import re
 import string
 from dataclasses import dataclass, field
-from pathlib import Path
 from html import escape
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from django.utils.translation import gettext as _, pgettext
@@ -621,15 +623,27 @@ class _Drawing:
                   label_at=(start + step * 0.8, symbol.cy - 0.8, "start" if step > 0 else "end"))
 
     def to_string(self) -> str:
+        """The web drawing: the SVG. A printed page: a box holding the drawing as an image and the
+        cells' text over it. As an image WeasyPrint reads the SVG with its XML parser instead of
+        styling every line as an HTML element: a sheet renders about twice as fast."""
         svg = ET.tostring(self.root, encoding="unicode")
         if self.html is None:
             return svg
         width, height = self.size
+        box = f"position:absolute;left:0;top:0;width:{_f(width)}mm;height:{_f(height)}mm"
+        image = base64.b64encode(svg.encode()).decode("ascii")
         return (f'<div class="sop-flow-page" style="position:relative;width:{_f(width)}mm;height:{_f(height)}mm;'
                 f'font-family:{FONT_FAMILY};font-size:{_f(FONT_SIZE)}mm;line-height:{_f(LINE)}mm">'
-                f'<style>.sop-flow-page svg{{position:absolute;left:0;top:0}}'
-                f'.sop-flow-page .cell{{position:absolute;white-space:nowrap}}</style>'
-                f'{svg}{"".join(self.html)}</div>')
+                f'<style>.sop-flow-page .cell{{position:absolute;white-space:nowrap}}</style>'
+                f'<img alt="" style="{box}" src="data:image/svg+xml;base64,{image}">'
+                f'{"".join(self.html)}</div>')
+
+
+def page_svg(page: str) -> str:
+    """The drawing inside a printed page from ``sheet_pages`` (for checks and tests)."""
+    if page.startswith("<svg"):
+        return page
+    return base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', page).group(1)).decode()
 
 
 class _Router:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import re
 from dataclasses import dataclass, field
 
@@ -68,14 +69,29 @@ def _write_pdf(html: str) -> bytes:
     allowed = {path.as_uri() for path in flowchart.FONT_FILES.values()}
 
     class FontsOnly(URLFetcher):
-        """Open the vendored font files only: a sheet loads nothing else, least of all from the network."""
+        """Open the vendored fonts and inline data: images only: nothing else, least of all from the network."""
 
         def fetch(self, url, headers=None):
-            if url not in allowed:
+            if url not in allowed and not url.startswith("data:"):
                 raise ValueError(f"sopflow PDFs load no resources except their fonts, refused {url!r}")
             return super().fetch(url, headers)
 
-    return HTML(string=html, url_fetcher=FontsOnly(allowed_protocols=("file",))).write_pdf()
+    # The flowchart pages embed their drawing as a data: image (see flowchart.Drawing.to_string).
+    fetcher = FontsOnly(allowed_protocols=("file", "data"))
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=_font_config())
+
+
+_fonts = threading.local()
+
+
+def _font_config():
+    """WeasyPrint's font set, kept per thread: loading the two @font-face files costs a tenth of a
+    second per PDF. Threads never share one (WeasyPrint does not say it is thread-safe)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if not hasattr(_fonts, "config"):
+        _fonts.config = FontConfiguration()
+    return _fonts.config
 
 
 def _page_css(paper: str, margins: tuple[int, int, int, int], *, landscape: bool) -> dict[str, str]:
