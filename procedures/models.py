@@ -615,7 +615,12 @@ class Task(ConcurrentTransitionMixin, models.Model):
         if self.step.is_decision and self.decision == self.Decision.NO:
             return True  # nothing needs to be at hand to say no
         required = {item.pk for item in self.step.kelengkapan.all()}
-        return required <= set(getattr(self, "_ticked", None) or self.checks.values_list("item_id", flat=True))
+        if not required:
+            return True
+        ticked = getattr(self, "_ticked", None)  # set by the engine while it works on the task
+        if ticked is None:
+            ticked = set(self.checks.values_list("item_id", flat=True))
+        return required <= set(ticked)
 
     def output_given(self) -> bool:
         if not self.step.output or self.step.is_decision:
