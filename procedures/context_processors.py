@@ -2,7 +2,7 @@ from procedures import selectors
 
 
 def navigation(request):
-    """The navigation bar's counts and whether to show the heads' pages (four queries)."""
+    """The navigation bar's counts and whether to show the heads' pages (the standing, shared with the view, and one query)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or request.path.startswith("/admin/"):
         return {}

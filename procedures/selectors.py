@@ -43,6 +43,8 @@ class Standing:
     held: frozenset[int]
     acting: dict[int, ActingAssignment]
     offices: frozenset[int]
+    # Whether any of those positions ranks above staff: the heads' pages are shown (no query of its own).
+    head: bool = False
 
     @property
     def position_ids(self) -> frozenset[int]:
@@ -53,7 +55,8 @@ def standing_of(user) -> Standing:
     """Two queries: the positions held and the acting appointments covering today."""
     if not user.is_authenticated:
         return Standing(frozenset(), {}, frozenset())
-    held = list(Position.objects.filter(holders=user).values_list("pk", "office_id"))
+    # order_by(): the default ordering would join the office table for nothing.
+    held = list(Position.objects.filter(holders=user).order_by().values_list("pk", "office_id", "level"))
     # Today differs between WIB and WIT near midnight: compare per office, on a day's margin.
     today = timezone.localdate()
     acting = {}
@@ -63,8 +66,10 @@ def standing_of(user) -> Standing:
         local = timezone.localdate(timezone=assignment.position.office.zoneinfo)
         if assignment.starts_on <= local <= assignment.ends_on:
             acting[assignment.position_id] = assignment
-    offices = {office for _pk, office in held} | {a.position.office_id for a in acting.values()}
-    return Standing(frozenset(pk for pk, _office in held), acting, frozenset(offices))
+    offices = {office for _pk, office, _level in held} | {a.position.office_id for a in acting.values()}
+    head = any(level < Position.Level.STAFF for _pk, _office, level in held) or any(
+        a.position.level < Position.Level.STAFF for a in acting.values())
+    return Standing(frozenset(pk for pk, _office, _level in held), acting, frozenset(offices), head)
 
 
 def request_standing(request) -> Standing:
@@ -107,57 +112,81 @@ def approvals(user, standing: Standing) -> list[Task]:
 
 
 def nav_counts(user, standing: Standing) -> dict[str, int]:
-    """Counts for the navigation bar: my open tasks and my approvals."""
-    base = _open_tasks().filter(
-        Q(assignee=user, status=Task.Status.IN_PROGRESS)
-        | Q(status=Task.Status.WAITING, position_id__in=standing.position_ids)
+    """Counts for the navigation bar: my open tasks and my approvals, in one query."""
+    ids = standing.position_ids
+    mine = Q(assignee=user, status=Task.Status.IN_PROGRESS)
+    if not ids:  # nothing waits for me and nothing is mine to approve
+        return {"tasks": Task.objects.filter(mine, run__status=Run.Status.RUNNING).count(), "approvals": 0}
+    return Task.objects.filter(
+        mine | Q(status=Task.Status.WAITING, position_id__in=ids),
+        status__in=Task.OPEN, run__status=Run.Status.RUNNING,
+    ).aggregate(
+        tasks=Count("pk"),
+        approvals=Count("pk", filter=approval_filter() & Q(position_id__in=ids)),
     )
-    return {
-        "tasks": base.count(),
-        "approvals": base.filter(approval_filter(), position_id__in=standing.position_ids).count(),
-    }
 
 
-def visible_task(user, pk: int) -> Task:
-    """A task the user may open: their position's, as a head in its SOP, or any for an admin."""
+def visible_task(user, pk: int, standing: Standing | None = None) -> Task:
+    """A task the user may open: their position's, as a head in its SOP, or any for an admin.
+
+    The task comes with what its page shows: who asked (the previous task's worker or the run's
+    starter) and the step's kelengkapan, so that the form and the page read them without a query.
+    """
     from procedures import permissions
 
-    task = get_object_or_404(Task.objects.select_related(*TASK_RELATED, "completed_by", "acting"), pk=pk)
-    if user.is_superuser:
+    task = get_object_or_404(
+        Task.objects.select_related(*TASK_RELATED, "completed_by", "acting", "previous__completed_by",
+                                    "run__started_by")
+        .prefetch_related(Prefetch("step__kelengkapan", queryset=KelengkapanItem.objects.order_by("order"))),
+        pk=pk,
+    )
+    if user.is_superuser or task.assignee_id == user.pk:
         return task
-    if permissions.standing(user, task.position)[0] or task.assignee_id == user.pk:
+    if standing is not None:
+        if task.position_id in standing.position_ids:
+            return task
+    elif permissions.standing(user, task.position)[0]:
         return task
     if permissions.is_head(user, task.run.revision, task.position):
         return task
     raise PermissionDenied
 
 
-def visible_task_file(user, pk: int) -> TaskFile:
+def visible_task_file(user, pk: int, standing: Standing | None = None) -> TaskFile:
     """An output file, for anyone who may follow its run (the run's documents go from step to step)."""
     task_file = get_object_or_404(TaskFile.objects.select_related("task__run"), pk=pk)
-    if not user.is_superuser and task_file.task.run.office_id not in standing_of(user).offices:
+    offices = (standing or standing_of(user)).offices
+    if not user.is_superuser and task_file.task.run.office_id not in offices:
         raise PermissionDenied
     return task_file
 
 
-def visible_run(user, pk: int) -> Run:
+def visible_run(user, pk: int, standing: Standing | None = None) -> Run:
     """A run of the user's office (or any for an admin)."""
     run = get_object_or_404(Run.objects.select_related("revision__sop", "office", "started_by"), pk=pk)
-    if not user.is_superuser and run.office_id not in standing_of(user).offices:
+    if not user.is_superuser and run.office_id not in (standing or standing_of(user)).offices:
         raise PermissionDenied
     return run
 
 
-def earlier_work(task: Task) -> list[Task]:
-    """The completed tasks of the run before this one, with their files and ticks (one query each)."""
-    return list(
+def earlier_work(task: Task) -> tuple[list[Task], list[TaskFile]]:
+    """The completed tasks of the run before this one, each with its ``file_list``, and this task's files.
+
+    Two queries: the tasks, then the files of the whole run (a run holds tens of files, not thousands).
+    """
+    earlier = list(
         Task.objects.filter(run_id=task.run_id, status__in=(Task.Status.DONE, Task.Status.SENT_BACK),
                             created_at__lte=task.created_at)
         .exclude(pk=task.pk)
         .select_related("step", "position", "completed_by", "acting")
-        .prefetch_related("files")
         .order_by("created_at", "pk")
     )
+    files: dict[int, list[TaskFile]] = {}
+    for task_file in TaskFile.objects.filter(task__run_id=task.run_id).order_by("uploaded_at", "pk"):
+        files.setdefault(task_file.task_id, []).append(task_file)
+    for done in earlier:
+        done.file_list = files.get(done.pk, [])
+    return earlier, files.get(task.pk, [])
 
 
 def run_timeline(run: Run) -> list[Event]:
@@ -208,9 +237,7 @@ def offices_of(user, standing: Standing) -> QuerySet[Office]:
 
 def is_head_anywhere(user, standing: Standing) -> bool:
     """Whether the user holds or acts for any position above staff (for the heads' pages)."""
-    return user.is_superuser or Position.objects.filter(
-        pk__in=standing.position_ids, level__lt=Position.Level.STAFF
-    ).exists()
+    return user.is_superuser or standing.head
 
 
 # ---------------------------------------------------------------------------------------------

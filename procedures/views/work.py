@@ -29,19 +29,33 @@ def inbox(request):
     })
 
 
+def _visible_task(request, pk: int) -> Task:
+    return selectors.visible_task(request.user, pk, selectors.request_standing(request))
+
+
+def _visible_run(request, pk: int):
+    return selectors.visible_run(request.user, pk, selectors.request_standing(request))
+
+
 def _task_page(request, task: Task, form: TaskWorkForm | None = None, status: int = 200):
-    refusal = permissions.act_refusal(task, request.user) if task.is_open else None
+    standing = selectors.request_standing(request)
+    earlier, files = selectors.earlier_work(task)
+    # The permission checks below ask whether the user holds the task's position: the request's
+    # standing already knows, so they need not ask the database again.
+    with permissions.standing_remembered():
+        permissions.remember_holder(request.user, task.position, holds_it=task.position_id in standing.held)
+        refusal = permissions.act_refusal(task, request.user) if task.is_open else None
+        can_release = task.status == Task.Status.IN_PROGRESS and (
+            task.assignee_id == request.user.pk or permissions.is_head(request.user, task.run.revision, task.position))
     context = {
         "task": task,
         "form": form or TaskWorkForm(task=task),
-        "earlier": selectors.earlier_work(task),
+        "earlier": earlier,
         "refusal": refusal,
         "can_act": task.is_open and refusal is None and task.assignee_id in (None, request.user.pk),
-        "can_release": task.status == Task.Status.IN_PROGRESS and (
-            task.assignee_id == request.user.pk or permissions.is_head(request.user, task.run.revision, task.position)),
+        "can_release": can_release,
         "kelengkapan": list(task.step.kelengkapan.all()),
-        "checks": set(task.checks.values_list("item_id", flat=True)),
-        "files": list(task.files.all()),
+        "files": files,
     }
     template = "procedures/partials/task_panel.html" if request.htmx else "procedures/task_detail.html"
     return render(request, template, context, status=status)
@@ -49,7 +63,7 @@ def _task_page(request, task: Task, form: TaskWorkForm | None = None, status: in
 
 @login_required
 def task_detail(request, pk: int):
-    return _task_page(request, selectors.visible_task(request.user, pk))
+    return _task_page(request, _visible_task(request, pk))
 
 
 def _refusal_status(error: engine.EngineError) -> int:
@@ -66,7 +80,7 @@ def _engine_call(request, task: Task, action, *, success: str, form: TaskWorkFor
             form.add_error(error.field, error.message)
         else:
             messages.error(request, error.message)
-        fresh = selectors.visible_task(request.user, task.pk)
+        fresh = _visible_task(request, task.pk)
         return _task_page(request, fresh, form if form is not None and form.errors else None,
                           status=_refusal_status(error))
     messages.success(request, success)
@@ -79,7 +93,7 @@ def _engine_call(request, task: Task, action, *, success: str, form: TaskWorkFor
 @login_required
 @require_POST
 def task_claim(request, pk: int):
-    task = selectors.visible_task(request.user, pk)
+    task = _visible_task(request, pk)
     return _engine_call(request, task, lambda: engine.task_claim(task=task, user=request.user),
                         success=_("The task is yours now."))
 
@@ -87,7 +101,7 @@ def task_claim(request, pk: int):
 @login_required
 @require_POST
 def task_release(request, pk: int):
-    task = selectors.visible_task(request.user, pk)
+    task = _visible_task(request, pk)
     return _engine_call(request, task, lambda: engine.task_release(task=task, user=request.user),
                         success=_("The task was released for the other holders of the position."))
 
@@ -95,7 +109,7 @@ def task_release(request, pk: int):
 @login_required
 @require_POST
 def task_complete(request, pk: int):
-    task = selectors.visible_task(request.user, pk)
+    task = _visible_task(request, pk)
     form = TaskWorkForm(request.POST, request.FILES, task=task)
     if not form.is_valid():
         return _task_page(request, task, form, status=400)
@@ -133,7 +147,7 @@ def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: in
 @login_required
 def task_file(request, pk: int):
     """Download an output file through the app, never from a guessable public folder."""
-    task_file = selectors.visible_task_file(request.user, pk)
+    task_file = selectors.visible_task_file(request.user, pk, selectors.request_standing(request))
     try:
         handle = task_file.file.open("rb")
     except (FileNotFoundError, OSError):
@@ -143,13 +157,13 @@ def task_file(request, pk: int):
 
 @login_required
 def run_detail(request, pk: int):
-    return _run_page(request, selectors.visible_run(request.user, pk))
+    return _run_page(request, _visible_run(request, pk))
 
 
 @login_required
 @require_POST
 def run_cancel(request, pk: int):
-    run = selectors.visible_run(request.user, pk)
+    run = _visible_run(request, pk)
     form = CancelRunForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the run is cancelled."))
@@ -158,7 +172,7 @@ def run_cancel(request, pk: int):
         engine.run_cancel(run=run, user=request.user, reason=form.cleaned_data["reason"])
     except engine.EngineError as error:
         messages.error(request, error.message)
-        return _run_page(request, selectors.visible_run(request.user, pk), form, status=_refusal_status(error))
+        return _run_page(request, _visible_run(request, pk), form, status=_refusal_status(error))
     messages.success(request, _("The run was cancelled."))
     return redirect("run-detail", pk=run.pk)
 
