@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, DateField, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -38,38 +38,43 @@ TASK_RELATED = (
 
 @dataclass(frozen=True)
 class Standing:
-    """The positions a user may act for now: held ones and today's Plt/Plh."""
+    """The positions a user may act for now: held ones and those of today's Plt/Plh."""
 
     held: frozenset[int]
-    acting: dict[int, ActingAssignment]
+    acting: frozenset[int]
     offices: frozenset[int]
     # Whether any of those positions ranks above staff: the heads' pages are shown (no query of its own).
     head: bool = False
 
     @property
     def position_ids(self) -> frozenset[int]:
-        return self.held | frozenset(self.acting)
+        return self.held | self.acting
 
 
 def standing_of(user) -> Standing:
-    """Two queries: the positions held and the acting appointments covering today."""
+    """One query: the positions held and those of the acting appointments covering today."""
     if not user.is_authenticated:
-        return Standing(frozenset(), {}, frozenset())
-    # order_by(): the default ordering would join the office table for nothing.
-    held = list(Position.objects.filter(holders=user).order_by().values_list("pk", "office_id", "level"))
-    # Today differs between WIB and WIT near midnight: compare per office, on a day's margin.
+        return Standing(frozenset(), frozenset(), frozenset())
+    # Today differs between WIB and WIT near midnight: read on a day's margin, compare per office.
     today = timezone.localdate()
-    acting = {}
-    for assignment in ActingAssignment.objects.filter(
-        user=user, starts_on__lte=today + timezone.timedelta(days=1), ends_on__gte=today - timezone.timedelta(days=1)
-    ).select_related("position__office"):
-        local = timezone.localdate(timezone=assignment.position.office.zoneinfo)
-        if assignment.starts_on <= local <= assignment.ends_on:
-            acting[assignment.position_id] = assignment
-    offices = {office for _pk, office, _level in held} | {a.position.office_id for a in acting.values()}
-    head = any(level < Position.Level.STAFF for _pk, _office, level in held) or any(
-        a.position.level < Position.Level.STAFF for a in acting.values())
-    return Standing(frozenset(pk for pk, _office, _level in held), acting, frozenset(offices), head)
+    no_date = Value(None, output_field=DateField())
+    held = Position.objects.filter(holders=user).order_by().values_list(
+        "pk", "office_id", "level", Value("", output_field=CharField()), no_date, no_date)
+    acting = ActingAssignment.objects.filter(
+        user=user, starts_on__lte=today + dt.timedelta(days=1), ends_on__gte=today - dt.timedelta(days=1),
+    ).order_by().values_list("position_id", "position__office_id", "position__level", "position__office__time_zone",
+                             "starts_on", "ends_on")
+    held_ids, acting_ids, offices, head = set(), set(), set(), False
+    for position, office, level, zone, starts_on, ends_on in held.union(acting, all=True):
+        if starts_on is None:
+            held_ids.add(position)
+        elif starts_on <= timezone.localdate(timezone=ZoneInfo(zone)) <= ends_on:
+            acting_ids.add(position)
+        else:
+            continue
+        offices.add(office)
+        head = head or level < Position.Level.STAFF
+    return Standing(frozenset(held_ids), frozenset(acting_ids), frozenset(offices), head)
 
 
 def request_standing(request) -> Standing:

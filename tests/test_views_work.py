@@ -3,15 +3,18 @@ cancelling a run — who may open what, what each action changes, and what an er
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from procedures import engine
-from procedures.models import Event, Run, Task, TaskFile
+from procedures.models import ActingAssignment, Event, Run, Task, TaskFile
 from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     _module_cast,
     all_items,
@@ -152,6 +155,27 @@ def test_the_inbox_lists_claimed_and_waiting_tasks_of_my_positions(client, cast)
     assert [t.pk for t in response.context["claimable"]] == [waiting.pk]
     html = response.content.decode()
     assert task_urls(claimed)["task-detail"] in html and task_urls(waiting)["task-detail"] in html
+
+
+def test_a_plh_of_today_sees_the_positions_tasks_and_counts_but_not_after_the_appointment(client, cast):
+    _run, task = started(cast)
+    plh = UserFactory()
+    appointment = ActingAssignment.objects.create(
+        position=task.position, user=plh, starts_on=timezone.localdate(), ends_on=timezone.localdate(),
+        appointed_by=cast.admin,
+    )
+    signed_in(client, plh)
+    response = client.get(INBOX)
+    assert [t.pk for t in response.context["claimable"]] == [task.pk]
+    assert response.context["nav_counts"]["tasks"] == 1
+    assert response.context["is_head"]  # a Kasi ranks above staff
+    assert client.get(task_urls(task)["task-detail"]).context["can_act"]
+    ActingAssignment.objects.filter(pk=appointment.pk).update(
+        starts_on=timezone.localdate() - dt.timedelta(days=3), ends_on=timezone.localdate() - dt.timedelta(days=1))
+    response = client.get(INBOX)
+    assert response.context["claimable"] == [] and response.context["nav_counts"]["tasks"] == 0
+    assert not response.context["is_head"]
+    assert client.get(task_urls(task)["task-detail"]).status_code == 403
 
 
 def test_the_inbox_of_another_position_does_not_list_the_task(client, cast):
