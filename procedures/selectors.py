@@ -200,20 +200,37 @@ def run_timeline(run: Run) -> list[Event]:
     )
 
 
-def run_steps(run: Run) -> tuple[list, list[Step], dict[int, str]]:
-    """Columns, steps and each step's state in this run: done, current or left."""
+def run_steps(run: Run) -> tuple[list, list[Step], dict[int, str], list[Task]]:
+    """Columns, steps and each step's state in this run (done, current or left), and its open tasks."""
     columns = list(run.revision.columns.select_related("position").order_by("order"))
     steps = list(
         run.revision.steps.select_related("column", "ya_step", "tidak_step")
         .prefetch_related(Prefetch("kelengkapan", queryset=KelengkapanItem.objects.order_by("order")))
         .order_by("nomor")
     )
+    tasks = list(run.tasks.select_related("step", "position", "assignee").order_by("created_at", "pk"))
     states: dict[int, str] = {}
-    for step_id, status in run.tasks.order_by("created_at", "pk").values_list("step_id", "status"):
-        states[step_id] = "current" if status in Task.OPEN else "cancelled" if status == Task.Status.CANCELLED else "done"
+    for task in tasks:
+        states[task.step_id] = ("current" if task.is_open else "cancelled" if task.status == Task.Status.CANCELLED
+                                else "done")
     for step in steps:
         step.state = states.get(step.pk, "left")
-    return columns, steps, states
+    return columns, steps, states, [task for task in tasks if task.is_open]
+
+
+def run_may_cancel(run: Run, user, standing: Standing, columns: list, steps: list[Step]) -> bool:
+    """:func:`procedures.permissions.may_cancel_run` on the rows the run page already read.
+
+    The starter, a holder (or Plt/Plh) of a position of the SOP ranked above the first step's, or
+    an admin. Only whether to show the cancel form: ``engine.run_cancel`` checks again.
+    """
+    if user.pk == run.started_by_id or user.is_superuser:
+        return True
+    if not steps:
+        return False
+    levels = {column.pk: column.position.level for column in columns}
+    first = levels[steps[0].column_id]
+    return any(column.position.level < first and column.position_id in standing.position_ids for column in columns)
 
 
 def startable_revisions(user, standing: Standing) -> list[SopRevision]:

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from procedures import engine
+from procedures import engine, permissions
 from procedures.models import ActingAssignment, Event, Run, Task, TaskFile
 from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     _module_cast,
@@ -485,6 +485,26 @@ def test_cancelling_without_a_reason_shows_the_error_next_to_it(client, cast):
     reason_at = html.index('name="reason"')
     assert "This field is required." in html[reason_at:reason_at + 400]
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("sop", ["000", "004"])
+def test_the_cancel_form_shows_for_exactly_whom_the_permissions_allow(client, cast, sop):
+    run = cast.start(sop, perihal="Siapa boleh membatalkan")
+    office = run.office.name
+    plh = UserFactory()  # a Plh of the run's highest position, for today
+    top = min((column.position for column in run.revision.columns.all()), key=lambda position: position.level)
+    ActingAssignment.objects.create(position=top, user=plh, starts_on=timezone.localdate(),
+                                    ends_on=timezone.localdate(), appointed_by=cast.admin)
+    people = [cast.admin, plh] + [cast.user(name, office_name) for office_name, name in cast.user_pks
+                                  if office_name == office]
+    url = reverse("run-detail", args=[run.pk])
+    allowed = []
+    for person in people:
+        signed_in(client, person)
+        can_cancel = client.get(url).context["can_cancel"]
+        assert can_cancel == permissions.may_cancel_run(run, person), person.username
+        allowed.append(can_cancel)
+    assert True in allowed and False in allowed
 
 
 def test_someone_of_the_office_who_may_not_cancel_is_refused(client, cast):

@@ -128,7 +128,7 @@ def task_complete(request, pk: int):
 
 
 def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: int = 200):
-    columns, steps, states = selectors.run_steps(run)
+    columns, steps, states, open_tasks = selectors.run_steps(run)
     revision = run.revision
     sheet = flowchart.sheet_from(columns, steps, total=revision.jumlah_waktu or revision.total_waktu)
     return render(request, "procedures/run_detail.html", {
@@ -138,8 +138,9 @@ def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: in
         "columns": columns,
         "steps": steps,
         "states": states,
-        "open_tasks": [t for t in run.tasks.select_related("step", "position", "assignee") if t.is_open],
-        "can_cancel": run.status == run.Status.RUNNING and permissions.may_cancel_run(run, request.user),
+        "open_tasks": open_tasks,
+        "can_cancel": run.status == run.Status.RUNNING and selectors.run_may_cancel(
+            run, request.user, selectors.request_standing(request), columns, steps),
         "cancel_form": cancel_form or CancelRunForm(),
     }, status=status)
 
