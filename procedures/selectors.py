@@ -89,12 +89,23 @@ def _open_tasks() -> QuerySet[Task]:
     return Task.objects.filter(status__in=Task.OPEN, run__status=Run.Status.RUNNING).select_related(*TASK_RELATED)
 
 
+# What an inbox row shows (templates/procedures/partials/task_row.html): five tables, not twelve
+# (PostgreSQL spent longer planning the twelve-table join than running it), and no long texts. The
+# runs' status is read because django-fsm reads a model's state fields when it loads a row.
+INBOX_ROW = (
+    "status", "visit", "due_at", "assignee_id", "run__perihal", "run__status", "run__revision__nama", "step__nomor",
+    "step__kegiatan", "position__name", "position__office__time_zone",
+)
+
+
 def my_tasks(user, standing: Standing) -> list[Task]:
-    """Tasks I claimed, then waiting tasks of my positions, by due time."""
+    """Tasks I claimed, then waiting tasks of my positions, by due time (with what a row shows)."""
     return list(
-        _open_tasks()
+        Task.objects.filter(status__in=Task.OPEN, run__status=Run.Status.RUNNING)
         .filter(Q(assignee=user, status=Task.Status.IN_PROGRESS)
                 | Q(status=Task.Status.WAITING, position_id__in=standing.position_ids))
+        .select_related("run__revision", "step", "position__office")
+        .only(*INBOX_ROW)
         .order_by("due_at", "pk")[:200]
     )
 
@@ -277,14 +288,18 @@ def visible_runs(user, standing: Standing) -> QuerySet[Run]:
     Each run carries ``overdue`` (annotated) and ``open_tasks`` (one prefetch for the whole page,
     with their step and position), so a page of runs costs the same queries whatever its size.
     """
+    open_tasks = (
+        Task.objects.filter(status__in=Task.OPEN).select_related("step", "position")
+        .only("run_id", "status", "step__nomor", "step__kegiatan", "position__name")
+        .order_by("step__nomor", "pk")
+    )
     runs = (
-        Run.objects.select_related("revision__sop", "office", "started_by")
+        # What a row shows (templates/procedures/catalogue/run_list.html), no more.
+        Run.objects.select_related("revision", "office", "started_by")
+        .only("perihal", "status", "started_at", "revision__nama", "office__time_zone", "started_by__username",
+              "started_by__first_name", "started_by__last_name")
         .annotate(overdue=overdue_exists())
-        .prefetch_related(Prefetch(
-            "tasks",
-            queryset=Task.objects.filter(status__in=Task.OPEN).select_related("step", "position").order_by("step__nomor", "pk"),
-            to_attr="open_tasks",
-        ))
+        .prefetch_related(Prefetch("tasks", queryset=open_tasks, to_attr="open_tasks"))
         .order_by("-started_at", "-pk")
     )
     if not user.is_superuser:
