@@ -43,8 +43,12 @@ class Standing:
     held: frozenset[int]
     acting: frozenset[int]
     offices: frozenset[int]
-    # Whether any of those positions ranks above staff: the heads' pages are shown (no query of its own).
-    head: bool = False
+    # The offices where one of those positions ranks above staff: the heads' pages (no query of their own).
+    head_offices: frozenset[int] = frozenset()
+
+    @property
+    def head(self) -> bool:
+        return bool(self.head_offices)
 
     @property
     def position_ids(self) -> frozenset[int]:
@@ -64,7 +68,7 @@ def standing_of(user) -> Standing:
         user=user, starts_on__lte=today + dt.timedelta(days=1), ends_on__gte=today - dt.timedelta(days=1),
     ).order_by().values_list("position_id", "position__office_id", "position__level", "position__office__time_zone",
                              "starts_on", "ends_on")
-    held_ids, acting_ids, offices, head = set(), set(), set(), False
+    held_ids, acting_ids, offices, head_offices = set(), set(), set(), set()
     for position, office, level, zone, starts_on, ends_on in held.union(acting, all=True):
         if starts_on is None:
             held_ids.add(position)
@@ -73,8 +77,9 @@ def standing_of(user) -> Standing:
         else:
             continue
         offices.add(office)
-        head = head or level < Position.Level.STAFF
-    return Standing(frozenset(held_ids), frozenset(acting_ids), frozenset(offices), head)
+        if level < Position.Level.STAFF:
+            head_offices.add(office)
+    return Standing(frozenset(held_ids), frozenset(acting_ids), frozenset(offices), frozenset(head_offices))
 
 
 def request_standing(request) -> Standing:
@@ -483,13 +488,18 @@ class OverdueBoard:
 
 
 def overdue_board(user, standing: Standing, *, now=None, limit: int = 200) -> OverdueBoard:
-    """Overdue tasks of running runs in the offices where the user is a head (all for an admin): four queries."""
+    """Overdue tasks of running runs in the offices where the user is a head (all for an admin): four queries.
+
+    Not an admin: from the offices' running runs (index ``run_office_status``) to their open tasks
+    (partial index ``task_open_run_due`` on run and due time), never through the whole run table.
+    """
     now = now or timezone.now()
-    tasks = Task.objects.filter(status__in=Task.OPEN, run__status=Run.Status.RUNNING, due_at__lt=now)
-    if not user.is_superuser:
-        head_offices = Position.objects.filter(
-            pk__in=standing.position_ids, level__lt=Position.Level.STAFF).values("office_id")
-        tasks = tasks.filter(run__office_id__in=head_offices)
+    tasks = Task.objects.filter(status__in=Task.OPEN, due_at__lt=now)
+    if user.is_superuser:
+        tasks = tasks.filter(run__status=Run.Status.RUNNING)
+    else:
+        tasks = tasks.filter(run__in=Run.objects.filter(office_id__in=standing.head_offices, status=Run.Status.RUNNING)
+                             .order_by().values("pk"))
     counted = {"count": Count("pk"), "oldest": Min("due_at")}
     position_fields = ("position_id", "position__name", "position__office__name", "position__office__time_zone")
     by_position = list(tasks.values(*position_fields).annotate(**counted).order_by("oldest", "position__name"))
@@ -505,8 +515,15 @@ def overdue_board(user, standing: Standing, *, now=None, limit: int = 200) -> Ov
     for row in by_person:
         full = f"{row['assignee__first_name']} {row['assignee__last_name']}".strip()
         row["name"] = full or row["assignee__username"]
+    listed = (
+        # What a row of the list shows (templates/procedures/heads/overdue.html).
+        tasks.select_related("run__revision", "step", "position__office", "assignee")
+        .only("status", "due_at", "run__perihal", "run__status", "run__revision__nama", "step__nomor",
+              "step__kegiatan", "position__name", "position__office__time_zone", "assignee__username",
+              "assignee__first_name", "assignee__last_name")
+        .order_by("due_at", "pk")[:limit]
+    )
     return OverdueBoard(
-        by_position=by_position, by_person=by_person, unclaimed=unclaimed,
-        tasks=list(tasks.select_related(*TASK_RELATED).order_by("due_at", "pk")[:limit]),
+        by_position=by_position, by_person=by_person, unclaimed=unclaimed, tasks=list(listed),
         total=sum(row["count"] for row in by_position),
     )
