@@ -296,6 +296,9 @@ def test_the_run_list_costs_the_same_queries_for_3_or_30_runs(client, cast, djan
     client.force_login(satpol(cast))
     with CaptureQueriesContext(connection) as queries:
         assert len(run_pks(client.get(reverse("run-list")))) == 3
+    # Session, user, standing, SOPs and their revisions (the filter), count, runs, their open tasks,
+    # navigation counts.
+    assert len(queries) == 9
     start(27)
     with django_assert_num_queries(len(queries)):
         assert len(run_pks(client.get(reverse("run-list")))) == 25

@@ -553,6 +553,8 @@ def test_the_inbox_costs_the_same_with_3_or_15_runs(client, cast):
 
     add_runs(3)
     few = queries(client, INBOX)
+    # Session, user, standing, the tasks, the navigation counts.
+    assert few == 5
     add_runs(12)
     response = client.get(INBOX)
     assert len(response.context["mine"]) + len(response.context["claimable"]) == 15
@@ -567,6 +569,8 @@ def test_the_run_page_costs_the_same_with_3_or_15_runs_and_steps_done(client, ca
     url = reverse("run-detail", args=[run.pk])
     signed_in(client, cast.user(KASI))
     few = queries(client, url)
+    # Session, user, standing, run, columns, steps, kelengkapan, tasks, timeline, navigation counts.
+    assert few == 10
     drive(run, cast, stop_at=16)
     for number in range(12):
         drive(started(cast, f"Lain lagi {number}")[0], cast, stop_at=2)
@@ -580,6 +584,8 @@ def test_the_task_page_costs_the_same_with_1_or_16_earlier_steps(client, cast):
     second = open_task(run)
     signed_in(client, cast.user(KASI))
     few = queries(client, reverse("task-detail", args=[second.pk]))
+    # Session, user, standing, task (with who asked), kelengkapan, earlier work, files, navigation counts.
+    assert few == 8
     drive(run, cast, stop_at=17)
     last = open_task(run)
     assert len(client.get(reverse("task-detail", args=[last.pk])).context["earlier"]) == 16
