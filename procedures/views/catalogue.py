@@ -78,6 +78,7 @@ def run_list(request):
     return render(request, "procedures/catalogue/run_list.html", {
         "form": form,
         "page": page,
+        "page_numbers": page.paginator.get_elided_page_range(page.number, on_each_side=3, on_ends=2),
         "filtered": any(filters.values()),
     })
 
