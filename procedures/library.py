@@ -84,6 +84,41 @@ def sop_import(*, data: bytes, source: str, user=None, check_only: bool = False)
     A refused file writes nothing: all checks run before the first write, and the writes share
     one transaction.
     """
+    return _import(data=data, source=source, user=user, check_only=check_only, known=_Known())
+
+
+def sop_import_files(*, files: Iterable[tuple[str, bytes]], user=None, check_only: bool = False) -> list[ImportResult]:
+    """Import several files, each on its own: a refused file does not stop the others.
+
+    The offices and positions read or created for one file serve the next files of the call.
+    """
+    known = _Known()
+    return [_import(data=data, source=source, user=user, check_only=check_only, known=known) for source, data in files]
+
+
+class _Known:
+    """Offices and positions read or written during one import call, by lower-case name.
+
+    Only rows that exist stay here: when a file's transaction rolls back, everything is
+    forgotten (:meth:`forget`) and read again for the next file.
+    """
+
+    def __init__(self):
+        self.offices: dict[str, Office | None] = {}
+        self.positions: dict[int, dict[str, Position]] = {}
+
+    def office(self, name: str) -> Office | None:
+        key = name.lower()
+        if key not in self.offices:
+            self.offices[key] = Office.objects.filter(name__iexact=name).first()
+        return self.offices[key]
+
+    def forget(self) -> None:
+        self.offices.clear()
+        self.positions.clear()
+
+
+def _import(*, data: bytes, source: str, user, check_only: bool, known: _Known) -> ImportResult:
     try:
         document = load(data)
     except SopFileError as error:
@@ -94,7 +129,7 @@ def sop_import(*, data: bytes, source: str, user=None, check_only: bool = False)
         source, Outcome.VALID, kode=document.kode, instansi=document.instansi,
         warnings=[check.warning] if check.warning else [],
     )
-    office = Office.objects.filter(name__iexact=document.instansi).first()
+    office = known.office(document.instansi)
     if office and document.time_zone and office.time_zone != document.time_zone:
         result.outcome = Outcome.REFUSED
         result.problems = [Problem("zona_waktu", _(
@@ -105,59 +140,86 @@ def sop_import(*, data: bytes, source: str, user=None, check_only: bool = False)
     if check_only:
         return result
 
+    store = {"document": document, "source": source, "user": user, "total": str(check.computed), "known": known}
     try:
-        with transaction.atomic():
-            revision, created = _store(document, source=source, user=user, total=str(check.computed))
+        number, created = _store_atomically(**store)
     except IntegrityError:
-        # Another import of the same file won the race; what it wrote is what we would write.
-        with transaction.atomic():
-            revision, created = _store(document, source=source, user=user, total=str(check.computed))
-    result.revision = revision.number
-    result.outcome = (
-        Outcome.UNCHANGED if not created else Outcome.CREATED if revision.number == 1 else Outcome.REVISED
-    )
+        # Another import won a race (the same SOP, or a new position of the same office); what
+        # it wrote is what we would write: read it and write what is still missing.
+        number, created = _store_atomically(**store)
+    result.revision = number
+    result.outcome = Outcome.UNCHANGED if not created else Outcome.CREATED if number == 1 else Outcome.REVISED
     return result
 
 
-def _store(document: SopDocument, *, source: str, user, total: str) -> tuple[SopRevision, bool]:
-    """Write the document as the next revision of its SOP unless the latest one says the same."""
-    office = Office.objects.filter(name__iexact=document.instansi).first()
+def _store_atomically(*, known: _Known, **store) -> tuple[int, bool]:
+    """:func:`_store` in one transaction; when it rolls back, forget the rows it had made."""
+    try:
+        with transaction.atomic():
+            return _store(known=known, **store)
+    except Exception:
+        known.forget()
+        raise
+
+
+def _store(*, document: SopDocument, source: str, user, total: str, known: _Known) -> tuple[int, bool]:
+    """Write the document as the next revision of its SOP unless the latest one says the same.
+
+    Returns the number of the revision holding the document and whether it was written now.
+    The number of statements does not depend on the number of steps: each table's rows go in
+    with one bulk insert.
+    """
+    office = known.office(document.instansi)
     if office is None:
         office = Office.objects.create(
             name=document.instansi, time_zone=document.time_zone or Office.TimeZone.WIB
         )
-    sop, _created = Sop.objects.get_or_create(office=office, kode=document.kode)
+        known.offices[document.instansi.lower()] = office
+        known.positions[office.pk] = {}
+
     # Lock the SOP row: two admins importing new content at once must get revisions N and N+1.
-    sop = Sop.objects.select_for_update().get(pk=sop.pk)
-    latest = sop.revisions.order_by("-number").first()
-    if latest and latest.content_hash == document.content_hash:
-        return latest, False
+    # A new SOP is locked by its own insert; a concurrent insert of the same kode fails on the
+    # unique constraint, and the caller's second try finds and locks that row.
+    sop_id = Sop.objects.select_for_update().filter(office=office, kode=document.kode).values_list("pk", flat=True).first()
+    content_hash = document.content_hash
+    latest = None
+    if sop_id is None:
+        sop_id = Sop.objects.create(office=office, kode=document.kode).pk
+    else:
+        # Its own statement, after the lock is held: it sees a revision that an import we
+        # waited for has just committed.
+        latest = SopRevision.objects.filter(sop_id=sop_id).order_by("-number").values_list("number", "content_hash").first()
+        if latest and latest[1] == content_hash:
+            return latest[0], False
 
     revision = SopRevision.objects.create(
-        sop=sop,
-        number=latest.number + 1 if latest else 1,
+        sop_id=sop_id,
+        number=latest[0] + 1 if latest else 1,
         **{key: getattr(document, key) for key in IDENTITY_FIELDS},
         **{f"disahkan_{key}": document.disahkan_oleh.get(key, "") for key in SIGNER_KEYS},
         total_waktu=total,
-        content_hash=document.content_hash,
+        content_hash=content_hash,
         source_name=Path(source).name[:255],
-        imported_by=user if user is not None and user.is_authenticated else None,
+        imported_by_id=user.pk if user is not None and user.is_authenticated else None,
     )
 
-    columns = {}
-    for order, label in enumerate(document.pelaksana, start=1):
-        position = Position.objects.filter(office=office, name__iexact=label).first()
-        if position is None:
-            position = Position.objects.create(office=office, name=label, level=guess_level(label))
-        columns[label] = SopColumn(revision=revision, order=order, label=label, position=position)
-    SopColumn.objects.bulk_create(columns.values())
+    # Rows are built with their foreign keys' ids (revision_id, not revision=): the same rows,
+    # without Django's checks of related objects on every row.
+    positions = _positions(office=office, labels=document.pelaksana, known=known)
+    columns = SopColumn.objects.bulk_create([
+        SopColumn(revision_id=revision.pk, order=order, label=label, position_id=positions[label.lower()].pk)
+        for order, label in enumerate(document.pelaksana, start=1)
+    ])
+    column_ids = {column.label: column.pk for column in columns}
+    if not all(column_ids.values()):  # backends without RETURNING on bulk insert
+        column_ids = dict(SopColumn.objects.filter(revision_id=revision.pk).values_list("label", "pk"))
 
     steps = Step.objects.bulk_create([
         Step(
-            revision=revision,
+            revision_id=revision.pk,
             nomor=step.nomor,
             kegiatan=step.kegiatan,
-            column=columns[step.pelaksana],
+            column_id=column_ids[step.pelaksana],
             simbol=step.simbol,
             waktu=step.waktu,
             waktu_min=step.duration.low,
@@ -168,28 +230,49 @@ def _store(document: SopDocument, *, source: str, user, total: str) -> tuple[Sop
         )
         for step in document.langkah
     ])
-    by_number = {step.nomor: step for step in steps}
-    if not all(step.pk for step in steps):  # backends without RETURNING on bulk insert
-        by_number = {step.nomor: step for step in revision.steps.all()}
-    decisions = []
-    for step in document.langkah:
-        if step.simbol == Step.Symbol.DECISION:
-            row = by_number[step.nomor]
-            row.ya_step = None if step.ya == END else by_number[step.ya]
-            row.tidak_step = None if step.tidak == END else by_number[step.tidak]
-            decisions.append(row)
-    Step.objects.bulk_update(decisions, ["ya_step", "tidak_step"])
-    KelengkapanItem.objects.bulk_create([
-        KelengkapanItem(step=by_number[step.nomor], order=order, text=text)
+    step_ids = {step.nomor: step.pk for step in steps}
+    if not all(step_ids.values()):  # backends without RETURNING on bulk insert
+        step_ids = dict(Step.objects.filter(revision_id=revision.pk).values_list("nomor", "pk"))
+    decisions = [
+        Step(
+            pk=step_ids[step.nomor],
+            ya_step_id=None if step.ya == END else step_ids[step.ya],
+            tidak_step_id=None if step.tidak == END else step_ids[step.tidak],
+        )
+        for step in document.langkah
+        if step.simbol == Step.Symbol.DECISION
+    ]
+    if decisions:
+        Step.objects.bulk_update(decisions, ["ya_step", "tidak_step"])
+    items = [
+        KelengkapanItem(step_id=step_ids[step.nomor], order=order, text=text)
         for step in document.langkah
         for order, text in enumerate(step.kelengkapan, start=1)
-    ])
-    return revision, True
+    ]
+    if items:
+        KelengkapanItem.objects.bulk_create(items)
+    return revision.number, True
 
 
-def sop_import_files(*, files: Iterable[tuple[str, bytes]], user=None, check_only: bool = False) -> list[ImportResult]:
-    """Import several files, each on its own: a refused file does not stop the others."""
-    return [sop_import(data=data, source=source, user=user, check_only=check_only) for source, data in files]
+def _positions(*, office: Office, labels: list[str], known: _Known) -> dict[str, Position]:
+    """The positions of ``office`` for the role columns ``labels``, by lower-case name.
+
+    "Kasat Pol PP" in two SOPs of one office is one position, whatever the case. The office's
+    positions are read once per import call; the missing ones are made with one insert.
+    """
+    if office.pk not in known.positions:
+        known.positions[office.pk] = {position.name.lower(): position for position in office.positions.order_by()}
+    by_name = known.positions[office.pk]
+    missing: dict[str, Position] = {}
+    for label in labels:
+        if label.lower() not in by_name:
+            missing.setdefault(label.lower(), Position(office=office, name=label, level=guess_level(label)))
+    if missing:
+        created = Position.objects.bulk_create(missing.values())
+        if not all(position.pk for position in created):  # backends without RETURNING on bulk insert
+            created = Position.objects.filter(office=office, name__in=[position.name for position in created])
+        by_name.update({position.name.lower(): position for position in created})
+    return by_name
 
 
 def collect_paths(paths: Iterable[str]) -> tuple[list[Path], list[ImportResult]]:
