@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from procedures.durations import Duration
@@ -78,29 +79,60 @@ class ImportResult:
         return [self.summary, *details]
 
 
+# Files written per transaction by sop_import_files: the statements of a batch carry the rows of
+# all its files, so a thousand files cost some twenty batches of eight statements, not eight
+# thousand statements and a thousand commits.
+BATCH_FILES = 50
+
+
 def sop_import(*, data: bytes, source: str, user=None, check_only: bool = False) -> ImportResult:
     """Import one SOP file: a new SOP, a new revision of it, or nothing when unchanged.
 
     A refused file writes nothing: all checks run before the first write, and the writes share
     one transaction.
     """
-    return _import(data=data, source=source, user=user, check_only=check_only, known=_Known())
+    known = _Known()
+    result, pending = _check(data=data, source=source, known=known)
+    if pending is not None and not check_only:
+        _write(batch=[pending], user=user, known=known)
+    return result
 
 
 def sop_import_files(*, files: Iterable[tuple[str, bytes]], user=None, check_only: bool = False) -> list[ImportResult]:
     """Import several files, each on its own: a refused file does not stop the others.
 
-    The offices and positions read or created for one file serve the next files of the call.
+    Every file is checked before anything is written, as :func:`sop_import` does. The accepted
+    ones are written in batches of up to ``BATCH_FILES`` per transaction; when a batch fails in
+    the database (a race with another import, a value the database refuses), it is rolled back
+    and its files are written one by one, each in its own transaction, so that a failing file
+    fails alone. A file of a new office is written on its own before the next file is checked,
+    so that the next files of that office see it (and its time zone).
     """
     known = _Known()
-    return [_import(data=data, source=source, user=user, check_only=check_only, known=known) for source, data in files]
+    results: list[ImportResult] = []
+    batch: list[_Pending] = []
+    for source, data in files:
+        result, pending = _check(data=data, source=source, known=known)
+        results.append(result)
+        if pending is None or check_only:
+            continue
+        key = (pending.office.pk if pending.office else None, pending.document.kode)
+        if pending.office is None or any((item.office.pk, item.document.kode) == key for item in batch):
+            _write(batch=batch, user=user, known=known)  # the SOP's latest revision must be in the database
+            batch = []
+        batch.append(pending)
+        if pending.office is None or len(batch) >= BATCH_FILES:
+            _write(batch=batch, user=user, known=known)
+            batch = []
+    _write(batch=batch, user=user, known=known)
+    return results
 
 
 class _Known:
     """Offices and positions read or written during one import call, by lower-case name.
 
-    Only rows that exist stay here: when a file's transaction rolls back, everything is
-    forgotten (:meth:`forget`) and read again for the next file.
+    Only rows that exist stay here: when a transaction rolls back, everything is forgotten
+    (:meth:`forget`) and read again.
     """
 
     def __init__(self):
@@ -118,11 +150,23 @@ class _Known:
         self.positions.clear()
 
 
-def _import(*, data: bytes, source: str, user, check_only: bool, known: _Known) -> ImportResult:
+@dataclass
+class _Pending:
+    """An accepted file waiting to be written."""
+
+    result: ImportResult
+    document: SopDocument
+    content_hash: str
+    total: str
+    office: Office | None  # None: the file's office is new
+
+
+def _check(*, data: bytes, source: str, known: _Known) -> tuple[ImportResult, _Pending | None]:
+    """Every check of one file, before anything is written: its result, and what to write."""
     try:
         document = load(data)
     except SopFileError as error:
-        return ImportResult(source, Outcome.REFUSED, problems=error.problems)
+        return ImportResult(source, Outcome.REFUSED, problems=error.problems), None
 
     check = document.total()
     result = ImportResult(
@@ -136,23 +180,38 @@ def _import(*, data: bytes, source: str, user, check_only: bool, known: _Known) 
             "the office “%(office)s” is recorded on %(zone)s, but the file says %(file_zone)s; "
             "change the office's time zone in the admin first if it is wrong"
         ) % {"office": office.name, "zone": office.zone_abbreviation, "file_zone": document.zona_waktu})]
-        return result
-    if check_only:
-        return result
+        return result, None
+    return result, _Pending(result, document, document.content_hash, str(check.computed), office)
 
-    store = {"document": document, "source": source, "user": user, "total": str(check.computed), "known": known}
+
+def _write(*, batch: list[_Pending], user, known: _Known) -> None:
+    """Write a batch of accepted files in one transaction and set their results."""
+    if not batch:
+        return
     try:
-        number, created = _store_atomically(**store)
+        outcomes = _store_atomically(batch=batch, user=user, known=known)
     except IntegrityError:
+        if len(batch) > 1:
+            for pending in batch:
+                _write(batch=[pending], user=user, known=known)
+            return
         # Another import won a race (the same SOP, or a new position of the same office); what
         # it wrote is what we would write: read it and write what is still missing.
-        number, created = _store_atomically(**store)
-    result.revision = number
-    result.outcome = Outcome.UNCHANGED if not created else Outcome.CREATED if number == 1 else Outcome.REVISED
-    return result
+        outcomes = _store_atomically(batch=batch, user=user, known=known)
+    except DatabaseError:
+        if len(batch) == 1:
+            raise
+        for pending in batch:  # each on its own: only the file at fault fails
+            _write(batch=[pending], user=user, known=known)
+        return
+    for pending, (number, created) in zip(batch, outcomes):
+        pending.result.revision = number
+        pending.result.outcome = (
+            Outcome.UNCHANGED if not created else Outcome.CREATED if number == 1 else Outcome.REVISED
+        )
 
 
-def _store_atomically(*, known: _Known, **store) -> tuple[int, bool]:
+def _store_atomically(*, known: _Known, **store) -> list[tuple[int, bool]]:
     """:func:`_store` in one transaction; when it rolls back, forget the rows it had made."""
     try:
         with transaction.atomic():
@@ -162,64 +221,115 @@ def _store_atomically(*, known: _Known, **store) -> tuple[int, bool]:
         raise
 
 
-def _store(*, document: SopDocument, source: str, user, total: str, known: _Known) -> tuple[int, bool]:
-    """Write the document as the next revision of its SOP unless the latest one says the same.
+def _store(*, batch: list[_Pending], user, known: _Known) -> list[tuple[int, bool]]:
+    """Write each document as the next revision of its SOP unless the latest one says the same.
 
-    Returns the number of the revision holding the document and whether it was written now.
-    The number of statements does not depend on the number of steps: each table's rows go in
-    with one bulk insert.
+    Returns, per document, the number of the revision holding it and whether it was written
+    now. The number of statements depends on neither the number of files nor their steps: each
+    table's rows go in with one bulk insert. No two documents of a batch share an SOP.
     """
-    office = known.office(document.instansi)
-    if office is None:
-        office = Office.objects.create(
-            name=document.instansi, time_zone=document.time_zone or Office.TimeZone.WIB
-        )
-        known.offices[document.instansi.lower()] = office
-        known.positions[office.pk] = {}
+    for pending in batch:
+        if pending.office is None:
+            document = pending.document
+            pending.office = Office.objects.create(
+                name=document.instansi, time_zone=document.time_zone or Office.TimeZone.WIB
+            )
+            known.offices[document.instansi.lower()] = pending.office
+            known.positions[pending.office.pk] = {}
 
-    # Lock the SOP row: two admins importing new content at once must get revisions N and N+1.
-    # A new SOP is locked by its own insert; a concurrent insert of the same kode fails on the
-    # unique constraint, and the caller's second try finds and locks that row.
-    sop_id = Sop.objects.select_for_update().filter(office=office, kode=document.kode).values_list("pk", flat=True).first()
-    content_hash = document.content_hash
-    latest = None
-    if sop_id is None:
-        sop_id = Sop.objects.create(office=office, kode=document.kode).pk
-    else:
-        # Its own statement, after the lock is held: it sees a revision that an import we
+    # Lock the SOP rows (in one order, so two batches cannot deadlock on them): two admins
+    # importing new content at once must get revisions N and N+1. A new SOP is locked by its own
+    # insert; a concurrent insert of the same kode fails on the unique constraint, and the
+    # second try finds and locks that row.
+    kodes: dict[int, list[str]] = {}
+    for pending in batch:
+        kodes.setdefault(pending.office.pk, []).append(pending.document.kode)
+    wanted = Q()
+    for office_id, office_kodes in kodes.items():
+        wanted |= Q(office_id=office_id, kode__in=office_kodes)
+    sop_ids = {
+        (office_id, kode): pk
+        for pk, office_id, kode in Sop.objects.select_for_update().filter(wanted).order_by("pk")
+        .values_list("pk", "office_id", "kode")
+    }
+    latest = {}
+    if sop_ids:
+        # Its own statement, after the locks are held: it sees a revision that an import we
         # waited for has just committed.
-        latest = SopRevision.objects.filter(sop_id=sop_id).order_by("-number").values_list("number", "content_hash").first()
-        if latest and latest[1] == content_hash:
-            return latest[0], False
+        newest = SopRevision.objects.filter(sop_id=OuterRef("sop_id")).order_by("-number").values("number")[:1]
+        latest = {
+            sop_id: (number, content_hash)
+            for sop_id, number, content_hash in SopRevision.objects.filter(
+                sop_id__in=sop_ids.values(), number=Subquery(newest)
+            ).values_list("sop_id", "number", "content_hash")
+        }
+    new_sops = [
+        Sop(office_id=pending.office.pk, kode=pending.document.kode)
+        for pending in batch if (pending.office.pk, pending.document.kode) not in sop_ids
+    ]
+    if new_sops:
+        new_sops = Sop.objects.bulk_create(new_sops)
+        if not all(sop.pk for sop in new_sops):  # backends without RETURNING on bulk insert
+            new_sops = Sop.objects.filter(wanted).exclude(pk__in=sop_ids.values())
+        sop_ids.update({(sop.office_id, sop.kode): sop.pk for sop in new_sops})
 
-    revision = SopRevision.objects.create(
-        sop_id=sop_id,
-        number=latest[0] + 1 if latest else 1,
-        **{key: getattr(document, key) for key in IDENTITY_FIELDS},
-        **{f"disahkan_{key}": document.disahkan_oleh.get(key, "") for key in SIGNER_KEYS},
-        total_waktu=total,
-        content_hash=content_hash,
-        source_name=Path(source).name[:255],
-        imported_by_id=user.pk if user is not None and user.is_authenticated else None,
-    )
+    outcomes: list[tuple[int, bool]] = []
+    revisions: list[SopRevision] = []
+    written: list[_Pending] = []
+    for pending in batch:
+        document = pending.document
+        sop_id = sop_ids[(pending.office.pk, document.kode)]
+        number, content_hash = latest.get(sop_id, (0, None))
+        if content_hash == pending.content_hash:
+            outcomes.append((number, False))
+            continue
+        outcomes.append((number + 1, True))
+        written.append(pending)
+        revisions.append(SopRevision(
+            sop_id=sop_id,
+            number=number + 1,
+            **{key: getattr(document, key) for key in IDENTITY_FIELDS},
+            **{f"disahkan_{key}": document.disahkan_oleh.get(key, "") for key in SIGNER_KEYS},
+            total_waktu=pending.total,
+            content_hash=pending.content_hash,
+            source_name=Path(pending.result.source).name[:255],
+            imported_by_id=user.pk if user is not None and user.is_authenticated else None,
+        ))
+    if not revisions:
+        return outcomes
+    revisions = SopRevision.objects.bulk_create(revisions)
+    if not all(revision.pk for revision in revisions):  # backends without RETURNING on bulk insert
+        ids = {
+            (sop_id, number): pk for pk, sop_id, number in SopRevision.objects.filter(
+                sop_id__in=[revision.sop_id for revision in revisions]).values_list("pk", "sop_id", "number")
+        }
+        for revision in revisions:
+            revision.pk = ids[(revision.sop_id, revision.number)]
+    revision_ids = [revision.pk for revision in revisions]
 
     # Rows are built with their foreign keys' ids (revision_id, not revision=): the same rows,
     # without Django's checks of related objects on every row.
-    positions = _positions(office=office, labels=document.pelaksana, known=known)
-    columns = SopColumn.objects.bulk_create([
-        SopColumn(revision_id=revision.pk, order=order, label=label, position_id=positions[label.lower()].pk)
-        for order, label in enumerate(document.pelaksana, start=1)
-    ])
-    column_ids = {column.label: column.pk for column in columns}
+    columns = []
+    for pending, revision_id in zip(written, revision_ids):
+        positions = _positions(office=pending.office, labels=pending.document.pelaksana, known=known)
+        columns += [
+            SopColumn(revision_id=revision_id, order=order, label=label, position_id=positions[label.lower()].pk)
+            for order, label in enumerate(pending.document.pelaksana, start=1)
+        ]
+    columns = SopColumn.objects.bulk_create(columns)
+    column_ids = {(column.revision_id, column.label): column.pk for column in columns}
     if not all(column_ids.values()):  # backends without RETURNING on bulk insert
-        column_ids = dict(SopColumn.objects.filter(revision_id=revision.pk).values_list("label", "pk"))
+        column_ids = {
+            (revision_id, label): pk for pk, revision_id, label in SopColumn.objects.filter(
+                revision_id__in=revision_ids).values_list("pk", "revision_id", "label")
+        }
 
     steps = Step.objects.bulk_create([
         Step(
-            revision_id=revision.pk,
+            revision_id=revision_id,
             nomor=step.nomor,
             kegiatan=step.kegiatan,
-            column_id=column_ids[step.pelaksana],
+            column_id=column_ids[(revision_id, step.pelaksana)],
             simbol=step.simbol,
             waktu=step.waktu,
             waktu_min=step.duration.low,
@@ -228,30 +338,40 @@ def _store(*, document: SopDocument, source: str, user, total: str, known: _Know
             output=step.output,
             keterangan=step.keterangan,
         )
-        for step in document.langkah
+        for pending, revision_id in zip(written, revision_ids)
+        for step in pending.document.langkah
     ])
-    step_ids = {step.nomor: step.pk for step in steps}
+    step_ids = {(step.revision_id, step.nomor): step.pk for step in steps}
     if not all(step_ids.values()):  # backends without RETURNING on bulk insert
-        step_ids = dict(Step.objects.filter(revision_id=revision.pk).values_list("nomor", "pk"))
+        step_ids = {
+            (revision_id, nomor): pk for pk, revision_id, nomor in Step.objects.filter(
+                revision_id__in=revision_ids).values_list("pk", "revision_id", "nomor")
+        }
+
+    def target(revision_id: int, nomor: int | str) -> int | None:
+        return None if nomor == END else step_ids[(revision_id, nomor)]
+
     decisions = [
         Step(
-            pk=step_ids[step.nomor],
-            ya_step_id=None if step.ya == END else step_ids[step.ya],
-            tidak_step_id=None if step.tidak == END else step_ids[step.tidak],
+            pk=step_ids[(revision_id, step.nomor)],
+            ya_step_id=target(revision_id, step.ya),
+            tidak_step_id=target(revision_id, step.tidak),
         )
-        for step in document.langkah
+        for pending, revision_id in zip(written, revision_ids)
+        for step in pending.document.langkah
         if step.simbol == Step.Symbol.DECISION
     ]
     if decisions:
         Step.objects.bulk_update(decisions, ["ya_step", "tidak_step"])
     items = [
-        KelengkapanItem(step_id=step_ids[step.nomor], order=order, text=text)
-        for step in document.langkah
+        KelengkapanItem(step_id=step_ids[(revision_id, step.nomor)], order=order, text=text)
+        for pending, revision_id in zip(written, revision_ids)
+        for step in pending.document.langkah
         for order, text in enumerate(step.kelengkapan, start=1)
     ]
     if items:
         KelengkapanItem.objects.bulk_create(items)
-    return revision.number, True
+    return outcomes
 
 
 def _positions(*, office: Office, labels: list[str], known: _Known) -> dict[str, Position]:
