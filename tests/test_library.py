@@ -1,7 +1,8 @@
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
-from procedures.library import Outcome, find_revision, sop_export, sop_import
+from procedures import library
+from procedures.library import Outcome, find_revision, sop_export, sop_import, sop_import_files
 from procedures.models import KelengkapanItem, Office, Position, Sop, SopColumn, SopRevision, Step
 from tests.sop_samples import sample
 
@@ -120,3 +121,109 @@ def test_an_import_uses_a_bounded_number_of_queries(django_assert_max_num_querie
     # Bulk inserts: the query count does not grow with the number of steps or kelengkapan items.
     with django_assert_max_num_queries(30 if connection.vendor == "postgresql" else 40):
         import_text(sample())
+
+
+def steps_sample(*, kode: str, steps: int, instansi: str = "Kantor Uji") -> str:
+    """A valid file of ``steps`` steps over two columns; every fifth step is a decision."""
+    lines = [f"kode: {kode}", "nama: SOP Uji", f"instansi: {instansi}", "pelaksana:", "  - Kepala", "  - Staf",
+             "langkah:"]
+    for nomor in range(1, steps + 1):
+        lines += [f"  - nomor: {nomor}", f"    kegiatan: Kegiatan {nomor}",
+                  f"    pelaksana: {'Kepala' if nomor % 2 else 'Staf'}", "    waktu: 15 menit",
+                  f"    kelengkapan: [Berkas {nomor}, Formulir {nomor}]"]
+        if nomor % 5 == 0 and nomor < steps:
+            lines += ["    simbol: keputusan", f"    ya: {nomor + 1}", f"    tidak: {nomor - 1}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("steps", [11, 30, 60])
+def test_the_queries_of_a_new_file_do_not_grow_with_its_steps(steps, django_assert_num_queries):
+    import_text(steps_sample(kode="uji-awal", steps=2))  # the office and its positions exist
+    # The office, SAVEPOINT (the test's transaction), the SOP's lock, the new SOP, the revision,
+    # the office's positions, the columns, the steps, the decisions' targets, the kelengkapan,
+    # RELEASE SAVEPOINT.
+    with django_assert_num_queries(11):
+        result = import_text(steps_sample(kode="uji-baru", steps=steps))
+    assert result.outcome is Outcome.CREATED
+    revision = SopRevision.objects.get(sop__kode="uji-baru")
+    assert revision.steps.count() == steps
+    assert revision.steps.filter(simbol="keputusan").exclude(ya_step=None).exclude(tidak_step=None).count() == (steps - 1) // 5
+    assert KelengkapanItem.objects.filter(step__revision=revision).count() == 2 * steps
+
+
+def test_many_files_cost_the_queries_of_a_batch_not_of_each_file(django_assert_max_num_queries):
+    import_text(steps_sample(kode="uji-awal", steps=2))
+    files = [(f"uji-{number}.yaml", steps_sample(kode=f"uji-{number}", steps=12).encode()) for number in range(40)]
+    # The same eleven statements as one file; SQLite splits the bigger inserts (999 parameters
+    # per statement).
+    with django_assert_max_num_queries(11 if connection.vendor == "postgresql" else 25):
+        results = sop_import_files(files=files)
+    assert [result.outcome for result in results] == [Outcome.CREATED] * 40
+    assert SopRevision.objects.filter(sop__kode__startswith="uji-").exclude(sop__kode="uji-awal").count() == 40
+    assert Step.objects.count() == 2 + 40 * 12
+
+
+def test_many_files_store_what_each_file_imported_alone_stores():
+    texts = [steps_sample(kode=f"uji-{number}", steps=3 + number) for number in range(6)]
+    sop_import_files(files=[(f"{number}.yaml", text.encode()) for number, text in enumerate(texts)])
+    together = {revision.sop.kode: sop_export(revision=revision) for revision in SopRevision.objects.all()}
+    for kode, exported in together.items():
+        assert import_text(exported).outcome is Outcome.UNCHANGED, kode
+    for text in texts:
+        assert import_text(text).outcome is Outcome.UNCHANGED
+    steps = Step.objects.filter(revision__sop__kode="uji-5", nomor=5).select_related("ya_step", "tidak_step").get()
+    assert (steps.ya_step.nomor, steps.tidak_step.nomor) == (6, 4)
+    assert Position.objects.count() == 2
+
+
+def test_one_call_may_hold_several_files_of_one_sop():
+    first = steps_sample(kode="uji-sama", steps=3)
+    second = steps_sample(kode="uji-sama", steps=4)
+    results = sop_import_files(files=[("a.yaml", first.encode()), ("b.yaml", second.encode()),
+                                      ("c.yaml", second.encode()), ("d.yaml", first.encode())])
+    assert [(result.outcome, result.revision) for result in results] == [
+        (Outcome.CREATED, 1), (Outcome.REVISED, 2), (Outcome.UNCHANGED, 2), (Outcome.REVISED, 3)]
+
+
+def test_a_new_office_made_by_one_file_holds_for_the_next_files_of_the_call():
+    wita = steps_sample(kode="uji-satu", steps=3, instansi="Kantor Baru").replace("pelaksana:", "zona_waktu: WITA\npelaksana:", 1)
+    wit = steps_sample(kode="uji-dua", steps=3, instansi="KANTOR BARU").replace("pelaksana:", "zona_waktu: WIT\npelaksana:", 1)
+    same = steps_sample(kode="uji-tiga", steps=3, instansi="kantor baru")
+    results = sop_import_files(files=[("1.yaml", wita.encode()), ("2.yaml", wit.encode()), ("3.yaml", same.encode())])
+    assert [result.outcome for result in results] == [Outcome.CREATED, Outcome.REFUSED, Outcome.CREATED]
+    assert results[1].problems[0].path == "zona_waktu"
+    assert Office.objects.get().time_zone == "Asia/Makassar"
+    assert not Sop.objects.filter(kode="uji-dua").exists()
+
+
+def test_refused_files_among_many_write_nothing_and_stop_nothing():
+    good = [steps_sample(kode=f"uji-{number}", steps=3) for number in range(4)]
+    bad = steps_sample(kode="uji-salah", steps=3).replace("pelaksana: Staf", "pelaksana: Kabid", 1)
+    files = [("0.yaml", good[0]), ("salah.yaml", bad), ("1.yaml", good[1]), ("rusak.yaml", "kode: [\n"),
+             ("2.yaml", good[2]), ("3.yaml", good[3])]
+    results = sop_import_files(files=[(name, text.encode()) for name, text in files])
+    assert [result.outcome for result in results] == [
+        Outcome.CREATED, Outcome.REFUSED, Outcome.CREATED, Outcome.REFUSED, Outcome.CREATED, Outcome.CREATED]
+    assert [problem.path for problem in results[1].problems] == ["langkah[1].pelaksana"]
+    assert not Sop.objects.filter(kode="uji-salah").exists()
+    assert Sop.objects.count() == 4
+
+
+def test_a_batch_failing_in_the_database_is_written_again_file_by_file(monkeypatch):
+    import_text(steps_sample(kode="uji-awal", steps=2))
+    store, sizes = library._store, []
+
+    def store_failing_for_batches(*, batch, **kwargs):
+        sizes.append(len(batch))
+        if len(batch) > 1:
+            store(batch=batch, **kwargs)  # the writes happen, then roll back with the error
+            raise OperationalError("deadlock detected")
+        return store(batch=batch, **kwargs)
+
+    monkeypatch.setattr(library, "_store", store_failing_for_batches)
+    files = [(f"{number}.yaml", steps_sample(kode=f"uji-{number}", steps=4).encode()) for number in range(3)]
+    results = sop_import_files(files=files)
+    assert sizes == [3, 1, 1, 1]
+    assert [(result.outcome, result.revision) for result in results] == [(Outcome.CREATED, 1)] * 3
+    assert SopRevision.objects.count() == 4
+    assert Step.objects.count() == 2 + 3 * 4

@@ -1,7 +1,10 @@
+import json
 import time
 
 import pytest
+import yaml
 
+from procedures import sopfile
 from procedures.sopfile import SopFileError, dump, load, schema
 from tests.sop_samples import sample
 
@@ -206,3 +209,69 @@ def test_the_schema_is_a_valid_json_schema():
     import jsonschema
 
     jsonschema.Draft202012Validator.check_schema(schema())
+
+
+LOADERS = [sopfile._Loader] + ([sopfile._CLoader, sopfile._CFastLoader] if yaml.__with_libyaml__ else [])
+
+
+@pytest.fixture(params=LOADERS, ids=lambda loader: loader.__name__)
+def loader(request, monkeypatch):
+    """Each YAML loader in turn, whatever the text holds."""
+    monkeypatch.setattr(sopfile, "_loader_for", lambda text: request.param)
+    return request.param
+
+
+def test_every_loader_reads_a_file_the_same_way(loader):
+    text = sample(**{"nama: Patroli Uji": "nama: Patroli & Uji *1*", "output: Laporan": 'output: "yes"'})
+    document = load(text.encode())
+    assert document.nama == "Patroli & Uji *1*"
+    assert document.langkah[1].output == "yes"
+    assert str(document.tanggal_pembuatan) == "2024-01-02"
+    assert document == sopfile.validate(yaml.load(text, Loader=sopfile._Loader))
+
+
+def test_every_loader_keeps_dates_as_text(loader):
+    assert sopfile._read_yaml(b"a: 2024-01-02\nb: 2024-02-30\n") == {"a": "2024-01-02", "b": "2024-02-30"}
+
+
+@pytest.mark.parametrize("text", ["kode: &k uji\nnama: *k\n", "kode: &k uji\n", "nama: *k\n"])
+def test_every_loader_refuses_anchors_and_aliases(loader, text):
+    if loader.__name__ == "_CFastLoader":
+        pytest.skip("only given texts without & and *")
+    (path, message), = problems_of(text).items()
+    assert "&" in message
+
+
+def test_a_text_with_an_anchor_goes_to_a_loader_that_refuses_it():
+    assert sopfile._loader_for("nama: A & B\n") is not getattr(sopfile, "_CFastLoader", None)
+    assert sopfile._loader_for("nama: A *B*\n") is not getattr(sopfile, "_CFastLoader", None)
+    (path, message), = problems_of(sample(**{"nama: Patroli Uji": "nama: &nama Patroli & Uji"})).items()
+    assert "&" in message
+
+
+def test_every_loader_refuses_a_key_given_twice(loader):
+    (path, message), = problems_of(sample(**{"nama: Patroli Uji": "nama: Patroli Uji\nnama: Lain"})).items()
+    assert "nama" in message and message.endswith(" 3)")  # the line of the second key
+
+
+@pytest.mark.parametrize("text", ["kode: !!python/object/apply:os.system [ls]\n", "kode: [unclosed",
+                                  "kode: a\n  nama: b\n x"])
+def test_every_loader_refuses_what_is_not_safe_yaml(loader, text):
+    (path, message), = problems_of(text).items()
+    assert "YAML" in message
+
+
+def test_the_compiled_schema_reports_what_the_published_one_does():
+    import jsonschema
+
+    text = sample(**{"kode: uji-patroli": "kode: Uji Patroli", "  - Staf\n": "  - ''\n", "    output: Laporan": "    outptu: 3",
+                     "waktu: 15 menit": "waktu: sebentar", "    tidak: 2": "    tidak: nanti\n    simbol: lain"})
+    data = sopfile._clean_keys(yaml.load(text, Loader=sopfile._Loader), (), [])
+
+    def errors(validator):
+        return sorted((list(error.absolute_path), error.validator, error.message) for error in validator.iter_errors(data))
+
+    published = errors(jsonschema.Draft202012Validator(schema()))
+    assert len(published) >= 6
+    assert errors(sopfile._validator()) == published
+    assert "$ref" not in json.dumps({key: value for key, value in sopfile._validator().schema.items() if key != "$defs"})
