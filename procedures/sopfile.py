@@ -43,6 +43,10 @@ SIGNER_KEYS = ("jabatan", "nama", "pangkat", "nip")
 END = "selesai"
 SYMBOLS = ("mulai", "proses", "keputusan", "selesai")
 ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
+# The largest values the database columns hold (SopRevision.revisi, Step.nomor): beyond them a
+# file must be refused with a message, not fail in the database.
+MAX_REVISI = 2_147_483_647
+MAX_NOMOR = 32_767
 
 # Words that YAML 1.1 readers (plain PyYAML) turn into booleans or null.
 YAML11_SPECIAL = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ""}
@@ -593,6 +597,14 @@ def validate(data: Any) -> SopDocument:
         problem = _schema_problem(error)
         if problem is not None:
             problems.append(problem)
+
+    for key, value, maximum in [("revisi", data.get("revisi"), MAX_REVISI)] + [
+        (f"langkah[{index}].nomor", step.get("nomor"), MAX_NOMOR)
+        for index, step in enumerate(data.get("langkah") if isinstance(data.get("langkah"), list) else [])
+        if isinstance(step, dict)
+    ]:
+        if isinstance(value, int) and not isinstance(value, bool) and value > maximum:
+            problems.append(Problem(key, _("must be at most %(maximum)s") % {"maximum": maximum}))
 
     columns: dict[str, str] = {}
     raw_columns = data.get("pelaksana") if isinstance(data.get("pelaksana"), list) else []

@@ -275,3 +275,8 @@ def test_the_compiled_schema_reports_what_the_published_one_does():
     assert len(published) >= 6
     assert errors(sopfile._validator()) == published
     assert "$ref" not in json.dumps({key: value for key, value in sopfile._validator().schema.items() if key != "$defs"})
+
+
+def test_numbers_too_big_for_the_database_are_refused():
+    problems = problems_of(sample(**{"nomor: ": "revisi: 99999999999\nnomor: "}))
+    assert "99999999999" not in problems["revisi"] and "2147483647" in problems["revisi"]
