@@ -433,7 +433,7 @@ class _Drawing:
         else:
             attrs.update({"width": f"{_f(width)}mm", "height": f"{_f(height)}mm"})
         self.root = ET.Element("svg", attrs)
-        self.html: list[str] | None = None if web else []
+        self.html: list[tuple] | None = None if web else []
         self.size = (width, height)
         # The table stands INSET from the drawing's edge so that its outer lines are not cut.
         body = _el(self.root, "g", transform=f"translate({_f(INSET)} {_f(INSET)})")
@@ -481,11 +481,12 @@ class _Drawing:
             for i, line in enumerate(lines):
                 _el(node, "tspan", x=tx, y=top + FONT_SIZE * 0.85 + i * LINE).text = line
             return
-        align = {"start": "left", "middle": "center", "end": "right"}[anchor]
-        style = (f"left:{_f(INSET + x + PAD)}mm;top:{_f(INSET + top)}mm;width:{_f(width - 2 * PAD)}mm;text-align:{align}"
-                 + (";font-weight:bold" if bold else ""))
-        # Lines kept by white-space: pre, not <br> elements: a tenth fewer boxes for WeasyPrint to style.
-        self.html.append(f'<div class="cell" style="{style}">{escape(chr(10).join(lines))}</div>')
+        # Kept as (top, cell shape, text) and written by to_string as rows of cells whose shapes
+        # are CSS classes: WeasyPrint parses one style attribute per row instead of one per cell.
+        shape = (_f(INSET + x + PAD), _f(width - 2 * PAD), {"start": "left", "middle": "center", "end": "right"}[anchor],
+                 "bold" if bold else "normal")
+        # Lines kept by white-space: pre, not <br> elements: fewer boxes for WeasyPrint to style.
+        self.html.append((_f(INSET + top), shape, escape(chr(10).join(lines))))
 
     def _draw_header(self, first: float, second: float, labels: dict[int, list[str]]) -> None:
         cols, g, full = self.cols, self.grid, first + second
@@ -555,8 +556,8 @@ class _Drawing:
             if state == "current":
                 attrs["stroke_width"] = STROKE * 3
             group = _el(self.marks, "g", **attrs)
-            title = _el(group, "title")
-            title.text = f"{symbol.nomor}. {self._node(symbol.nomor).kegiatan}"
+            if self.html is None:  # a tooltip on the web; paper has the Kegiatan column
+                _el(group, "title").text = f"{symbol.nomor}. {self._node(symbol.nomor).kegiatan}"
             x0, y0, w, h = symbol.cx - symbol.half_w, symbol.top, symbol.half_w * 2, symbol.half_h * 2
             if symbol.kind in (MULAI, SELESAI):
                 _el(group, "rect", x=x0, y=y0, width=w, height=h, rx=h / 2, ry=h / 2)
@@ -633,13 +634,21 @@ class _Drawing:
         if self.html is None:
             return svg
         width, height = self.size
+        shapes: dict[tuple, str] = {}
+        rows: dict[str, list[str]] = {}
+        for top, shape, text in self.html:
+            name = shapes.setdefault(shape, f"c{len(shapes)}")
+            rows.setdefault(top, []).append(f'<div class="{name}">{text}</div>')
+        css = "".join(f".sop-flow-page .{name}{{left:{left}mm;width:{w}mm;text-align:{align};font-weight:{weight}}}"
+                      for (left, w, align, weight), name in shapes.items())
+        body = "".join(f'<div class="row" style="top:{top}mm">{"".join(cells)}</div>' for top, cells in rows.items())
         box = f"position:absolute;left:0;top:0;width:{_f(width)}mm;height:{_f(height)}mm"
         image = base64.b64encode(svg.encode()).decode("ascii")
         return (f'<div class="sop-flow-page" style="position:relative;width:{_f(width)}mm;height:{_f(height)}mm;'
                 f'font-family:{FONT_FAMILY};font-size:{_f(FONT_SIZE)}mm;line-height:{_f(LINE)}mm">'
-                f'<style>.sop-flow-page .cell{{position:absolute;white-space:pre}}</style>'
-                f'<img alt="" style="{box}" src="data:image/svg+xml;base64,{image}">'
-                f'{"".join(self.html)}</div>')
+                f'<style>.sop-flow-page .row{{position:absolute;left:0;width:100%}}'
+                f'.sop-flow-page .row div{{position:absolute;top:0;white-space:pre}}{css}</style>'
+                f'<img alt="" style="{box}" src="data:image/svg+xml;base64,{image}">{body}</div>')
 
 
 def page_svg(page: str) -> str:
