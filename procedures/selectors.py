@@ -94,7 +94,7 @@ def _open_tasks() -> QuerySet[Task]:
     return Task.objects.filter(status__in=Task.OPEN, run__status=Run.Status.RUNNING).select_related(*TASK_RELATED)
 
 
-# What an inbox row shows (templates/procedures/inbox.html): five tables, not twelve
+# What an inbox row shows (templates/procedures/partials/task_list.html): five tables, not twelve
 # (PostgreSQL spent longer planning the twelve-table join than running it), and no long texts. The
 # runs' status is read because django-fsm reads a model's state fields when it loads a row.
 INBOX_ROW = (

@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from procedures import selectors
@@ -67,13 +66,6 @@ def run_list(request):
     filters = form.filters()
     runs = selectors.filter_runs(selectors.visible_runs(request.user, standing), **filters)
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
-    for run in page.object_list:  # what each row shows, worked out once here, not per use in the template
-        run.status_label = run.get_status_display()
-        run.started_local = f"{timezone.localtime(run.started_at, run.office.zoneinfo):%d-%m-%Y %H.%M} {run.office.zone_abbreviation}"
-        run.starter = run.started_by.get_full_name() or run.started_by.username
-        for task in run.open_tasks:
-            kegiatan = task.step.kegiatan
-            task.title = kegiatan if len(kegiatan) <= 60 else kegiatan[:59].rstrip() + "…"
     return render(request, "procedures/catalogue/run_list.html", {
         "form": form,
         "page": page,

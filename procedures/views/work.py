@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -24,18 +23,9 @@ from procedures.models import Task
 def inbox(request):
     standing = selectors.request_standing(request)
     tasks = selectors.my_tasks(request.user, standing)
-    now = timezone.now()
-    for task in tasks:  # what each row shows, worked out once here rather than in the template
-        task.overdue = task.is_overdue(now)
-        task.url = reverse("task-detail", args=[task.pk])
-        kegiatan = task.step.kegiatan  # Django's truncatechars took a fifth of the page
-        task.title = kegiatan if len(kegiatan) <= 110 else kegiatan[:109].rstrip() + "…"
-    mine = [task for task in tasks if task.assignee_id == request.user.pk]
-    claimable = [task for task in tasks if task.assignee_id is None]
     return render(request, "procedures/inbox.html", {
-        "mine": mine,
-        "claimable": claimable,
-        "sections": [("mine", mine), ("claimable", claimable)],
+        "mine": [task for task in tasks if task.assignee_id == request.user.pk],
+        "claimable": [task for task in tasks if task.assignee_id is None],
     })
 
 
