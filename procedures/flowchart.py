@@ -117,7 +117,7 @@ def sheet_of(revision) -> Sheet:
     from procedures.selectors import sop_sheet
 
     columns, steps = sop_sheet(revision)
-    return sheet_from(columns, steps, total=revision.jumlah_waktu or revision.total_waktu)
+    return sheet_from(columns, steps, total=revision.printed_total)
 
 
 def sheet_from(columns, steps, *, total: str) -> Sheet:

@@ -264,6 +264,11 @@ class SopRevision(models.Model):
     def __str__(self) -> str:
         return _("%(name)s, revision %(number)s") % {"name": self.nama, "number": self.number}
 
+    @property
+    def printed_total(self) -> str:
+        """The Jumlah Waktu a sheet prints: as the sheet gave it, else the computed sum."""
+        return self.jumlah_waktu or self.total_waktu
+
 
 class SopColumn(models.Model):
     """A role column (pelaksana) of a revision's sheet, in sheet order, mapped to a position."""

@@ -319,7 +319,7 @@ def run_report(run: Run) -> RunReport:
 
     durations = [step_duration(task.step) for task in done]
     report.done_standard = str(sum_durations(durations)) if durations else ""
-    report.sheet_standard = revision.jumlah_waktu or revision.total_waktu
+    report.sheet_standard = revision.printed_total
     end = run.ended_at or max((task.completed_at for task in done), default=None)
     if end is not None and durations:
         report.total = measure(calendar, run.started_at, end, durations, report.done_standard)
