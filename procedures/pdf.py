@@ -172,7 +172,6 @@ def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER) -> byte
         "identity_page": _page_css(paper, IDENTITY_MARGINS, landscape=False),
         "flow_page": _page_css(paper, FLOW_MARGINS, landscape=True),
         # Formatted here: the template would localise the decimal point ("277,0mm" is no CSS length).
-        "flow_box": {"width": f"{width_mm:.2f}mm", "height": f"{height_mm:.2f}mm"},
     })
     return _write_pdf(html)
 
