@@ -151,36 +151,23 @@ def test_the_flowchart_gets_the_landscape_content_box(cast, monkeypatch):
     assert len(page_sizes(content)) == 3
 
 
-def generated_sop(steps: int = 100, roles: int = 8) -> bytes:
-    """A large SOP file: every fifth step a decision sending Tidak back a few steps."""
-    lines = ["kode: uji-seratus-langkah", "nama: Seratus Langkah", "instansi: Kantor Uji Besar", "pelaksana:"]
-    lines += [f"  - Pejabat Nomor {r + 1}" for r in range(roles)]
-    lines.append("langkah:")
-    for n in range(1, steps + 1):
-        lines += [f"  - nomor: {n}",
-                  f"    kegiatan: Kegiatan nomor {n} dengan uraian yang cukup panjang untuk dibungkus ke baris berikutnya",
-                  f"    pelaksana: Pejabat Nomor {(n * 3) % roles + 1}",
-                  "    waktu: 15 menit",
-                  f"    output: Keluaran {n}"]
-        if n % 5 == 0 and n < steps:
-            lines += ["    simbol: keputusan", f"    tidak: {max(1, n - 3)}"]
-    return ("\n".join(lines) + "\n").encode()
-
-
 @pytest.mark.parametrize("paper", ["a4", "f4"])
 def test_a_100_step_8_role_sheet_renders(paper):
+    from bench.sheets import generated_sop
     from procedures.library import sop_import
     from procedures.models import SopRevision
 
-    result = sop_import(data=generated_sop(), source="seratus.yaml")
+    roles = tuple(f"Pejabat Nomor {r}" for r in range(1, 9))
+    data = generated_sop(kode="uji-seratus-langkah", instansi="Kantor Uji Besar", steps=100, roles=roles)
+    result = sop_import(data=data, source="seratus.yaml")
     assert not result.refused, result.problems
     revision = SopRevision.objects.get(sop__kode="uji-seratus-langkah")
-    assert revision.steps.count() == 100
+    assert revision.steps.count() == 100 and revision.columns.count() == 8
     with translation.override("id"):
         content = pdf.render_sop_pdf(revision, paper=paper)
     text = pdf_text(content)
-    assert all(f"Pejabat Nomor {r}" in text for r in range(1, 9))
-    assert all(f"Keluaran {n}" in text for n in range(1, 101))
+    assert all(role in text for role in roles)
+    assert all(f"Berita acara {n}" in text for n in range(1, 101))
     assert revision.total_waktu in text
     pages = page_sizes(content)
     assert len(pages) > 5 and all(width > height for width, height in pages[1:])
