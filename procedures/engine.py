@@ -74,25 +74,12 @@ class InvalidInput(EngineError):
 # ---------------------------------------------------------------------------------------------
 
 
-def _acting_title(acting: ActingAssignment, user) -> str:
-    """"Plh Kasat Pol PP (Budi) atas nama Andi": the holders the official stands in for."""
-    # A claim and a completion in one service name the same holders: read them once.
-    titles = acting.__dict__.setdefault("_titles", {})
-    if user.pk not in titles:
-        holders = [permissions.display_name(holder) for holder in acting.position.holders.all()]
-        titles[user.pk] = _("%(title)s (%(name)s) on behalf of %(holders)s") % {
-            "title": acting.title(), "name": permissions.display_name(user),
-            "holders": ", ".join(holders) if holders else acting.position.name,
-        }
-    return titles[user.pk]
-
-
 def _event(*, run: Run, task: Task | None, user, acting: ActingAssignment | None, transition: str,
            source: str, target: str, reason: str = "", files: Sequence[str] = ()) -> Event:
     """An audit event, not yet written: a service writes its events together (``_write``)."""
     return Event(
         run=run, task=task, actor=user, acting=acting,
-        acting_title=_acting_title(acting, user) if acting else "",
+        acting_title=acting.title() if acting else "",
         transition=transition, source=source, target=target, reason=reason, files=list(files),
     )
 
