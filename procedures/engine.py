@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -273,19 +273,45 @@ def _claim_if_waiting(run: Run, task: Task, user, events: list[Event]) -> tuple[
     return _check_may_act(task, user), []
 
 
+def _lock_timed_out(error: OperationalError) -> bool:
+    """Whether the database gave up waiting for a lock another transaction holds.
+
+    SQLite: "database is locked" once its busy timeout has passed (settings: 20 s); PostgreSQL:
+    lock_not_available (55P03) when a ``lock_timeout`` is set.
+    """
+    cause = error.__cause__
+    return "database is locked" in str(error) or getattr(cause, "pgcode", None) == "55P03"
+
+
+def _fresh_conflict(task: Task | None, *, waited: bool) -> Conflict:
+    """What a lost race tells the user: who was faster, as the task is now."""
+    if task is not None:
+        fresh = Task.objects.select_related("completed_by", "assignee", "position__office").get(pk=task.pk)
+        if not waited or not fresh.is_open:
+            return _state_conflict(fresh)
+    if waited:
+        # Someone is still at work on the run (or the database is busy): nothing was done.
+        return Conflict(_("someone else is working on this run at this moment; try again in a moment"))
+    return Conflict(_("someone else changed this run at the same moment; reload the page"))
+
+
 def _atomic_transition(func):
-    """Run a service in one transaction; a lost race becomes a Conflict, never a 500."""
+    """Run a service in one transaction; a lost race becomes a Conflict, never a 500.
+
+    On both databases: a transition that lost a race (ConcurrentTransition, or a constraint such
+    as one open task per step), and a lock waited for longer than the database waits.
+    """
 
     def wrapper(*args, **kwargs):
         try:
             with transaction.atomic(), permissions.standing_remembered():
                 return func(*args, **kwargs)
         except (ConcurrentTransition, IntegrityError):
-            task = kwargs.get("task")
-            if task is not None:
-                fresh = Task.objects.select_related("completed_by", "assignee", "position__office").get(pk=task.pk)
-                raise _state_conflict(fresh) from None
-            raise Conflict(_("someone else changed this run at the same moment; reload the page")) from None
+            raise _fresh_conflict(kwargs.get("task"), waited=False) from None
+        except OperationalError as error:
+            if not _lock_timed_out(error):
+                raise
+            raise _fresh_conflict(kwargs.get("task"), waited=True) from None
 
     wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
     return wrapper

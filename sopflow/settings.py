@@ -173,8 +173,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
     # Wait for a lock instead of failing at once when two requests write together.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    sqlite_options["timeout"] = 20
+    # Take the write lock when a transaction begins, not at its first write: two engine services
+    # then run one after the other and the second reads what the first wrote (a clear "already
+    # completed by …"), instead of both reading and one failing to upgrade its lock ("database is
+    # locked"), which SQLite reports at once, without waiting.
+    sqlite_options["transaction_mode"] = "IMMEDIATE"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

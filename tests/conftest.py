@@ -1,6 +1,21 @@
 import pytest
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, test in a database file as `make run` serves one, not in memory.
+
+    Threads then get connections of their own that lock each other as two requests do
+    (tests/test_engine_concurrency), and the live server of the browser tests reads what a test
+    committed through its own connection. Each pytest-xdist worker has its own temporary folder.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3" and not database.get("TEST", {}).get("NAME"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Keep uploaded files of a test in its own folder."""

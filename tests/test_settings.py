@@ -133,6 +133,16 @@ def test_postgresql_from_database_url_keeps_connections_a_minute_with_health_che
     assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (0, False)
 
 
+def test_sqlite_takes_the_write_lock_as_a_transaction_begins_and_waits_for_it(monkeypatch, tmp_path):
+    # Two completions at once then queue (the second gets "already completed by …"), see
+    # tests/test_engine_concurrency; a deferred transaction would fail its upgrade at once.
+    database = settings_under(monkeypatch, tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["OPTIONS"] == {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    postgres = settings_under(monkeypatch, tmp_path, DATABASE_URL="postgres://sopflow@db.internal/sopflow")
+    assert "transaction_mode" not in postgres["DATABASES"]["default"].get("OPTIONS", {})
+
+
 def test_uploads_go_to_media_root_by_default(monkeypatch, tmp_path):
     settings = settings_under(monkeypatch, tmp_path, MEDIA_ROOT=str(tmp_path / "media"))
     assert settings["STORAGES"]["default"] == {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {}}
