@@ -6,3 +6,11 @@ class ProceduresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "procedures"
     verbose_name = _("Standard operating procedures")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from procedures import history
+
+        # SQLite's trigger on the event table asks each connection whether it is in maintenance.
+        connection_created.connect(history.install_sqlite_function, dispatch_uid="sopflow_history_function")

@@ -257,6 +257,10 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 
+# Who removed which history, and when (the purge_history command), one JSON line per step; keep
+# it with the backups.
+HISTORY_LOG = Path(os.environ.get("HISTORY_LOG", VAR_DIR / "history-maintenance.log"))
+
 # SOP files: a sheet of 100 steps is about 40 KB; anything far larger is refused unread.
 SOP_FILE_MAX_BYTES = int(os.environ.get("SOP_FILE_MAX_BYTES", 1024 * 1024))
 

@@ -16,6 +16,30 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_removes_history():
+    """Let the flush between transactional tests empty the event table, as maintenance.
+
+    The audit trail's triggers refuse to delete events (and to TRUNCATE them on PostgreSQL)
+    outside history maintenance (procedures.history); a test database is emptied after every
+    transactional test, so its flush is maintenance. Nothing else in the suite is.
+    """
+    from django.db import transaction
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from procedures.history import history_maintenance
+
+    flush = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with transaction.atomic(using=self.connection.alias), history_maintenance(using=self.connection.alias):
+            flush(self, sql_list)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseDatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Keep uploaded files of a test in its own folder."""
