@@ -519,3 +519,41 @@ def acting_appoint(*, position: Position, user, kind: str, starts_on: dt.date, e
         position=position, user=user, kind=kind, starts_on=starts_on, ends_on=ends_on,
         appointed_by=appointed_by, reason=reason,
     )
+
+
+@_atomic_transition
+def user_deactivate(*, user, by, reason: str = "", leave_to_nobody: bool = False) -> list[Task]:
+    """Deactivate a user; the tasks they claimed go back to their positions, each with an event saying why.
+
+    An admin who may change users does it (not to themselves). When the user is the only one who
+    may act for a position with open tasks, those tasks would wait for nobody: refused unless
+    ``leave_to_nobody`` says the admin knows. Each claimed task is locked as every service locks
+    (its run, then it; runs in order) and released through its transition; the events name the
+    admin as actor and give the reason. Returns the released tasks.
+    """
+    user = type(user).objects.select_for_update().get(pk=user.pk)
+    refusal = permissions.deactivate_refusal(user, by)
+    if refusal:
+        raise NotAllowed(refusal)
+    warning = permissions.left_to_nobody_warning(user)
+    if warning and not leave_to_nobody:
+        raise InvalidInput(warning, field="leave_to_nobody")
+    why = _("%(name)s was deactivated; the task goes back to the holders of %(position)s")
+    reason = (reason or "").strip()
+    released, events = [], []
+    claimed = Task.objects.filter(assignee=user, status=Task.Status.IN_PROGRESS, run__status=Run.Status.RUNNING)
+    for task in claimed.order_by("run_id", "pk"):
+        run, task, _graph = _lock(task)
+        if task.status != Task.Status.IN_PROGRESS or task.assignee_id != user.pk or run.status != Run.Status.RUNNING:
+            continue  # finished or released while we waited for its lock
+        task.release()
+        task.save(update_fields=CLAIM_FIELDS)
+        said = why % {"name": permissions.display_name(user), "position": task.position.name}
+        events.append(_event(run=run, task=task, user=by, acting=None, transition="release",
+                             source=Task.Status.IN_PROGRESS, target=task.status,
+                             reason=f"{said}: {reason}" if reason else said))
+        released.append(task)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    _write(events)
+    return released
