@@ -160,12 +160,13 @@ def test_a_cancel_and_a_completion_at_once_leave_no_open_task_behind(cast):
 
 
 def short_lock_wait(milliseconds: int) -> None:
-    """Make this connection give up waiting for a lock after ``milliseconds`` (0: the default again)."""
+    """Make this connection give up waiting for a lock after ``milliseconds`` (0: as configured again)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET lock_timeout = %s", [milliseconds])
+            cursor.execute("SET lock_timeout = %s", [milliseconds])  # 0: wait as long as it takes
         else:
-            cursor.execute(f"PRAGMA busy_timeout = {int(milliseconds or connection.settings_dict['OPTIONS']['timeout'] * 1000)}")
+            configured = connection.settings_dict["OPTIONS"]["timeout"] * 1000
+            cursor.execute(f"PRAGMA busy_timeout = {int(milliseconds or configured)}")
 
 
 def test_a_lock_held_longer_than_the_database_waits_is_a_conflict_not_an_error(cast):
@@ -230,14 +231,12 @@ def test_working_on_one_run_does_not_hold_up_another_run_of_the_office(cast, mon
     thread.start()
     try:
         assert inside.wait(timeout=10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '1s'")
+        short_lock_wait(1000)
         engine.task_claim(task=second_task, user=kasi)
     finally:
         may_go_on.set()
         thread.join(timeout=10)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
+        short_lock_wait(0)
 
     second_task.refresh_from_db()
     assert second_task.status == Task.Status.IN_PROGRESS
