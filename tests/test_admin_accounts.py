@@ -4,6 +4,7 @@ silently, and sign-in lockouts shown in Indonesian with an "unlock" action.
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -169,6 +170,20 @@ def test_unticking_active_of_the_only_holder_is_refused_and_points_at_the_action
     assert "Deactivate (their claimed tasks go back to their positions)" in error
     kasi.refresh_from_db()
     assert kasi.is_active and Task.objects.get(pk=task.pk).status == Task.Status.IN_PROGRESS
+
+
+def test_a_user_with_history_cannot_be_deleted_only_deactivated(admin_client, cast):
+    task = claimed_by_kasi(cast)
+    kasi = cast.user(KASI)
+    url = reverse("admin:auth_user_delete", args=[kasi.pk])
+
+    page = admin_client.get(url)
+    response = admin_client.post(url, {"post": "yes"})
+
+    assert page.context["protected"]  # the events (and the task) that name them
+    assert response.status_code == 200 and response.context["protected"]  # the same page again
+    assert get_user_model().objects.filter(pk=kasi.pk).exists()
+    assert Event.objects.filter(task=task, actor=kasi).exists()
 
 
 # ---------------------------------------------------------------------------------------------
