@@ -1,5 +1,6 @@
-"""The Django admin: offices and their calendars, users and their positions, Plt/Plh, the SOP
-library with the "Impor SOP" page, and the runs with their tasks and audit events.
+"""The Django admin: offices and their calendars, Plt/Plh, the SOP library with the "Impor SOP"
+page, and the runs with their tasks and audit events. Users, their positions and sign-in lockouts
+are in procedures.admin_accounts (imported here, so the admin finds them).
 
 The admin holds no rules of its own: importing and exporting go through ``procedures.library``,
 the same services as the ``import_sops`` and ``export_sop`` commands; appointing a Plt/Plh and
@@ -15,8 +16,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth import get_permission_codename, get_user_model
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
@@ -33,6 +33,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from procedures import admin_accounts  # noqa: F401 (registers users and lockouts)
 from procedures import engine
 from procedures.library import ImportResult, Outcome, sop_export, sop_import_files
 from procedures.models import (
@@ -120,55 +121,8 @@ class HolidayAdmin(admin.ModelAdmin):
 
 
 # ---------------------------------------------------------------------------------------------
-# Users and their positions; acting officials (Plt/Plh)
+# Acting officials (Plt/Plh); users and sign-in lockouts are in procedures.admin_accounts
 # ---------------------------------------------------------------------------------------------
-
-User = get_user_model()
-
-
-class PositionHolderInline(admin.TabularInline):
-    """The positions a user holds: the other side of ``Position.holders``."""
-
-    model = Position.holders.through
-    fields = ["position", "position_office"]
-    readonly_fields = ["position_office"]
-    autocomplete_fields = ["position"]
-    extra = 0
-    verbose_name = Position._meta.verbose_name
-    verbose_name_plural = Position._meta.verbose_name_plural
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("position__office")
-
-    @admin.display(description=Position._meta.get_field("office").verbose_name)
-    def position_office(self, holding) -> str:
-        # Two offices may both have a "Kasi Trantib"; the office tells them apart.
-        return holding.position.office.name if holding.position_id else ""
-
-
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    list_display = [*DjangoUserAdmin.list_display, "position_names"]
-    list_filter = [*DjangoUserAdmin.list_filter, "positions__office"]
-    search_fields = [*DjangoUserAdmin.search_fields, "positions__name"]
-    inlines = [PositionHolderInline]
-
-    def get_inlines(self, request: HttpRequest, obj) -> list:
-        # The add page asks for a username and password only; positions follow on the user's page.
-        return self.inlines if obj is not None else []
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        # One query for the positions of the whole page, not one per row.
-        return super().get_queryset(request).prefetch_related(
-            Prefetch("positions", queryset=Position.objects.select_related("office"))
-        )
-
-    @admin.display(description=Position._meta.verbose_name_plural)
-    def position_names(self, user) -> str:
-        return ", ".join(position.name for position in user.positions.all())
 
 
 class ActingAppointForm(forms.ModelForm):

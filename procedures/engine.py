@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -74,25 +74,12 @@ class InvalidInput(EngineError):
 # ---------------------------------------------------------------------------------------------
 
 
-def _acting_title(acting: ActingAssignment, user) -> str:
-    """"Plh Kasat Pol PP (Budi) atas nama Andi": the holders the official stands in for."""
-    # A claim and a completion in one service name the same holders: read them once.
-    titles = acting.__dict__.setdefault("_titles", {})
-    if user.pk not in titles:
-        holders = [permissions.display_name(holder) for holder in acting.position.holders.all()]
-        titles[user.pk] = _("%(title)s (%(name)s) on behalf of %(holders)s") % {
-            "title": acting.title(), "name": permissions.display_name(user),
-            "holders": ", ".join(holders) if holders else acting.position.name,
-        }
-    return titles[user.pk]
-
-
 def _event(*, run: Run, task: Task | None, user, acting: ActingAssignment | None, transition: str,
            source: str, target: str, reason: str = "", files: Sequence[str] = ()) -> Event:
     """An audit event, not yet written: a service writes its events together (``_write``)."""
     return Event(
         run=run, task=task, actor=user, acting=acting,
-        acting_title=_acting_title(acting, user) if acting else "",
+        acting_title=acting.title() if acting else "",
         transition=transition, source=source, target=target, reason=reason, files=list(files),
     )
 
@@ -286,19 +273,45 @@ def _claim_if_waiting(run: Run, task: Task, user, events: list[Event]) -> tuple[
     return _check_may_act(task, user), []
 
 
+def _lock_timed_out(error: OperationalError) -> bool:
+    """Whether the database gave up waiting for a lock another transaction holds.
+
+    SQLite: "database is locked" once its busy timeout has passed (settings: 20 s); PostgreSQL:
+    lock_not_available (55P03) when a ``lock_timeout`` is set.
+    """
+    cause = error.__cause__
+    return "database is locked" in str(error) or getattr(cause, "pgcode", None) == "55P03"
+
+
+def _fresh_conflict(task: Task | None, *, waited: bool) -> Conflict:
+    """What a lost race tells the user: who was faster, as the task is now."""
+    if task is not None:
+        fresh = Task.objects.select_related("completed_by", "assignee", "position__office").get(pk=task.pk)
+        if not waited or not fresh.is_open:
+            return _state_conflict(fresh)
+    if waited:
+        # Someone is still at work on the run (or the database is busy): nothing was done.
+        return Conflict(_("someone else is working on this run at this moment; try again in a moment"))
+    return Conflict(_("someone else changed this run at the same moment; reload the page"))
+
+
 def _atomic_transition(func):
-    """Run a service in one transaction; a lost race becomes a Conflict, never a 500."""
+    """Run a service in one transaction; a lost race becomes a Conflict, never a 500.
+
+    On both databases: a transition that lost a race (ConcurrentTransition, or a constraint such
+    as one open task per step), and a lock waited for longer than the database waits.
+    """
 
     def wrapper(*args, **kwargs):
         try:
             with transaction.atomic(), permissions.standing_remembered():
                 return func(*args, **kwargs)
         except (ConcurrentTransition, IntegrityError):
-            task = kwargs.get("task")
-            if task is not None:
-                fresh = Task.objects.select_related("completed_by", "assignee", "position__office").get(pk=task.pk)
-                raise _state_conflict(fresh) from None
-            raise Conflict(_("someone else changed this run at the same moment; reload the page")) from None
+            raise _fresh_conflict(kwargs.get("task"), waited=False) from None
+        except OperationalError as error:
+            if not _lock_timed_out(error):
+                raise
+            raise _fresh_conflict(kwargs.get("task"), waited=True) from None
 
     wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
     return wrapper
@@ -506,3 +519,41 @@ def acting_appoint(*, position: Position, user, kind: str, starts_on: dt.date, e
         position=position, user=user, kind=kind, starts_on=starts_on, ends_on=ends_on,
         appointed_by=appointed_by, reason=reason,
     )
+
+
+@_atomic_transition
+def user_deactivate(*, user, by, reason: str = "", leave_to_nobody: bool = False) -> list[Task]:
+    """Deactivate a user; the tasks they claimed go back to their positions, each with an event saying why.
+
+    An admin who may change users does it (not to themselves). When the user is the only one who
+    may act for a position with open tasks, those tasks would wait for nobody: refused unless
+    ``leave_to_nobody`` says the admin knows. Each claimed task is locked as every service locks
+    (its run, then it; runs in order) and released through its transition; the events name the
+    admin as actor and give the reason. Returns the released tasks.
+    """
+    user = type(user).objects.select_for_update().get(pk=user.pk)
+    refusal = permissions.deactivate_refusal(user, by)
+    if refusal:
+        raise NotAllowed(refusal)
+    warning = permissions.left_to_nobody_warning(user)
+    if warning and not leave_to_nobody:
+        raise InvalidInput(warning, field="leave_to_nobody")
+    why = _("%(name)s was deactivated; the task goes back to the holders of %(position)s")
+    reason = (reason or "").strip()
+    released, events = [], []
+    claimed = Task.objects.filter(assignee=user, status=Task.Status.IN_PROGRESS, run__status=Run.Status.RUNNING)
+    for task in claimed.order_by("run_id", "pk"):
+        run, task, _graph = _lock(task)
+        if task.status != Task.Status.IN_PROGRESS or task.assignee_id != user.pk or run.status != Run.Status.RUNNING:
+            continue  # finished or released while we waited for its lock
+        task.release()
+        task.save(update_fields=CLAIM_FIELDS)
+        said = why % {"name": permissions.display_name(user), "position": task.position.name}
+        events.append(_event(run=run, task=task, user=by, acting=None, transition="release",
+                             source=Task.Status.IN_PROGRESS, target=task.status,
+                             reason=f"{said}: {reason}" if reason else said))
+        released.append(task)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    _write(events)
+    return released

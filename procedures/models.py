@@ -430,8 +430,13 @@ class ActingAssignment(models.Model):
         return f"{self.get_kind_display().split()[0]} {self.position} ({self.user})"
 
     def title(self) -> str:
-        """As the record shows it: "Plh Kasat Pol PP"."""
-        return f"{self.get_kind_display().split()[0]} {self.position.name}"
+        """As officials write it above their name: "Plh. Kasat Pol PP".
+
+        The official acts for the position, not on behalf of its holders, so the title names the
+        position alone and is bounded whatever the position's holders: a kind and a position name
+        fit ``Event.acting_title`` (its events freeze it, see ``procedures.engine``).
+        """
+        return f"{self.get_kind_display().split()[0]}. {self.position.name}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -202,3 +202,46 @@ def run_acting(run: Run, user) -> ActingAssignment | None:
     if allowed:
         return acting
     return head_standing(user, run.revision, first)[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Deactivating a user
+# ---------------------------------------------------------------------------------------------
+
+
+def positions_left_to_nobody(user) -> list[tuple[Position, int]]:
+    """Positions ``user`` holds that have open tasks and nobody else to act for them today.
+
+    Nobody else: no other active holder and no Plt/Plh of today. Each with its open tasks'
+    number (in running runs). Deactivating ``user`` would leave those tasks to nobody.
+    """
+    positions = (
+        Position.objects.filter(holders=user).select_related("office")
+        .annotate(open_tasks=Count("tasks", filter=Q(tasks__status__in=Task.OPEN,
+                                                     tasks__run__status=Run.Status.RUNNING)))
+        .filter(open_tasks__gt=0).order_by("office__name", "name")
+    )
+    return [(position, position.open_tasks) for position in positions if not who_may_act(position, exclude=user)]
+
+
+def deactivate_refusal(user, by) -> str | None:
+    """Why ``by`` may not deactivate ``user``, or None: an admin who may change users, not themselves."""
+    if not (by.is_active and by.has_perm(f"{user._meta.app_label}.change_{user._meta.model_name}")):
+        return _("only an admin who may change users may deactivate one")
+    if user.pk == by.pk:
+        return _("you cannot deactivate yourself; ask another admin")
+    if not user.is_active:
+        return _("%(name)s is already inactive") % {"name": display_name(user)}
+    return None
+
+
+def left_to_nobody_warning(user) -> str | None:
+    """What deactivating ``user`` would leave to nobody (see ``positions_left_to_nobody``), or None."""
+    left = positions_left_to_nobody(user)
+    if not left:
+        return None
+    return _("%(name)s is the only one who may act for %(positions)s: after deactivating, these tasks wait "
+             "until the position has another holder or a Plt/Plh") % {
+        "name": display_name(user),
+        "positions": ", ".join(_("%(position)s (%(count)s open task(s))") % {
+            "position": position.name, "count": count} for position, count in left)}

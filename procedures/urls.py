@@ -2,14 +2,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from procedures.forms import SignInForm
-from procedures.views import catalogue, heads, pdf, work
+from procedures.views import accounts, catalogue, heads, pdf, work
 
 urlpatterns = [
     path("", work.inbox, name="inbox"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=SignInForm), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
-    path("akun/kata-sandi/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("akun/kata-sandi/", accounts.PasswordChangeView.as_view(), name="password_change"),
     path("akun/kata-sandi/selesai/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("akun/lupa-kata-sandi/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path("akun/lupa-kata-sandi/terkirim/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("akun/atur-ulang/<uidb64>/<token>/", accounts.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("akun/atur-ulang/selesai/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     # Work
     path("tugas/<int:pk>/", work.task_detail, name="task-detail"),
     path("tugas/<int:pk>/ambil/", work.task_claim, name="task-claim"),

@@ -10,6 +10,7 @@ of sopflow's state are in the database, uploaded files in ``STORAGES["default"]`
 servers can share one database and one file storage behind a load balancer.
 """
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -90,7 +91,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
-    "axes",
+    # django-axes, named "Sign-in security" in the admin, which shows its lockouts (procedures.admin_accounts).
+    "procedures.apps.SignInSecurityConfig",
     "procedures",
 ]
 
@@ -115,13 +117,20 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Five wrong passwords for one username from one address lock it for 15 minutes; the attempts
-# live in the database, so every app server behind a load balancer sees them.
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = 0.25  # hours
+# Five wrong passwords for one username from one address lock that username from that address
+# (not the colleagues behind the same office NAT) for 15 minutes; the attempts live in the
+# database, so every app server behind a load balancer sees them. Wrong old passwords on the
+# password-change form count too (procedures.accounts). The lock lifts after the cool-off, by a
+# password reset (any address), or by an admin's "unlock" in Admin → Keamanan masuk.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_LOCKOUT_CALLABLE = "procedures.accounts.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+# The admin shows lockouts in sopflow's own pages, in Indonesian (procedures.admin_accounts).
+AXES_ENABLE_ADMIN = False
+# Failed attempts keep the form's fields: never a password typed into one.
+AXES_SENSITIVE_PARAMETERS = ["password", "old_password", "new_password1", "new_password2"]
 # Behind proxies REMOTE_ADDR is the proxy's: count the proxies that append to X-Forwarded-For
 # (nginx alone: 1) so that a lockout hits the client's address, not everybody's.
 SOPFLOW_PROXY_COUNT = env_int("SOPFLOW_PROXY_COUNT", 0)
@@ -173,8 +182,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
     # Wait for a lock instead of failing at once when two requests write together.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    sqlite_options["timeout"] = 20
+    # Take the write lock when a transaction begins, not at its first write: two engine services
+    # then run one after the other and the second reads what the first wrote (a clear "already
+    # completed by …"), instead of both reading and one failing to upgrade its lock ("database is
+    # locked"), which SQLite reports at once, without waiting.
+    sqlite_options["transaction_mode"] = "IMMEDIATE"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -238,6 +253,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
+# A session lasts a working day from signing in (8 hours unless SESSION_HOURS says otherwise); with
+# SESSION_EXPIRE_AT_BROWSER_CLOSE=1 it also ends when the browser closes (a shared computer).
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", 8) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+# Password-reset links by email are valid for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 2) * 3600
+
 # sopflow does not use Django's cache framework: the default per-process cache holds nothing two
 # app servers could disagree on. Code that starts using it must configure a shared CACHES.
 
@@ -250,6 +272,10 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+
+# Who removed which history, and when (the purge_history command), one JSON line per step; keep
+# it with the backups.
+HISTORY_LOG = Path(os.environ.get("HISTORY_LOG", VAR_DIR / "history-maintenance.log"))
 
 # SOP files: a sheet of 100 steps is about 40 KB; anything far larger is refused unread.
 SOP_FILE_MAX_BYTES = int(os.environ.get("SOP_FILE_MAX_BYTES", 1024 * 1024))

@@ -1,12 +1,15 @@
 """Several people pressing the same button at once: exactly one wins, the others get a clear
-Conflict, and nothing is recorded twice. Real threads on PostgreSQL, where the engine's row locks
-make them wait for each other (SQLite serialises whole transactions, so these tests skip there).
+Conflict, and nothing is recorded twice. Real threads, each with its own connection, on both
+databases: on PostgreSQL the engine's row locks make them wait for each other; on SQLite (a database
+file, as `make run` serves, see tests/conftest.py) each transaction takes the file's write lock as it
+begins ("transaction_mode": "IMMEDIATE"), so they run one after the other. A lock held longer than
+the database waits is a Conflict too, never a 500.
 """
 
 import threading
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 
 from procedures import engine, permissions
 from procedures.engine import Conflict
@@ -22,11 +25,7 @@ from tests.engine_fixtures import (  # noqa: F401 (fixtures)
 )
 from tests.factories import UserFactory
 
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks across threads"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 8
 KASI = "Kasi Bina Potensi Masyarakat"
@@ -35,6 +34,7 @@ KASI = "Kasi Bina Potensi Masyarakat"
 @pytest.fixture
 def cast(settings, english) -> Cast:
     """The seeds and demo users, committed: the threads have connections of their own."""
+    assert not (connection.vendor == "sqlite" and connection.is_in_memory_db()), "threads need a database file"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return build_cast()
 
@@ -159,6 +159,54 @@ def test_a_cancel_and_a_completion_at_once_leave_no_open_task_behind(cast):
             (1, Task.Status.DONE), (2, Task.Status.CANCELLED)]
 
 
+def short_lock_wait(milliseconds: int) -> None:
+    """Make this connection give up waiting for a lock after ``milliseconds`` (0: as configured again)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET lock_timeout = %s", [milliseconds])  # 0: wait as long as it takes
+        else:
+            configured = connection.settings_dict["OPTIONS"]["timeout"] * 1000
+            cursor.execute(f"PRAGMA busy_timeout = {int(milliseconds or configured)}")
+
+
+def test_a_lock_held_longer_than_the_database_waits_is_a_conflict_not_an_error(cast):
+    run = cast.start("000")
+    task = open_task(run)
+    kasi = cast.user(KASI)
+    holding, may_let_go = threading.Event(), threading.Event()
+
+    def hold_the_run() -> None:
+        # As a long request would: the run's row on PostgreSQL, the database file's write lock on SQLite.
+        try:
+            with transaction.atomic():
+                Run.objects.select_for_update().get(pk=run.pk)
+                holding.set()
+                may_let_go.wait(timeout=10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold_the_run)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        short_lock_wait(200)
+        with pytest.raises(Conflict) as caught:
+            work(Task.objects.get(pk=task.pk), kasi)
+    finally:
+        may_let_go.set()
+        thread.join(timeout=10)
+        short_lock_wait(0)
+
+    assert "at this moment" in caught.value.message
+    task.refresh_from_db()
+    assert (task.status, task.assignee) == (Task.Status.WAITING, None)
+    assert not Event.objects.filter(task=task).exclude(transition="reach").exists()
+    # Once the lock is let go, the same completion goes through.
+    work(Task.objects.get(pk=task.pk), kasi)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite locks the whole database file, not rows")
 def test_working_on_one_run_does_not_hold_up_another_run_of_the_office(cast, monkeypatch):
     first, second = cast.start("000", perihal="Pembinaan A"), cast.start("000", perihal="Pembinaan B")
     first_task, second_task = open_task(first), open_task(second)
@@ -183,14 +231,12 @@ def test_working_on_one_run_does_not_hold_up_another_run_of_the_office(cast, mon
     thread.start()
     try:
         assert inside.wait(timeout=10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '1s'")
+        short_lock_wait(1000)
         engine.task_claim(task=second_task, user=kasi)
     finally:
         may_go_on.set()
         thread.join(timeout=10)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
+        short_lock_wait(0)
 
     second_task.refresh_from_db()
     assert second_task.status == Task.Status.IN_PROGRESS

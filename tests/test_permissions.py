@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from procedures import engine, permissions
 from procedures.engine import InvalidInput, NotAllowed
-from procedures.models import ActingAssignment, Position, Run, Task
+from procedures.models import ActingAssignment, Event, Position, Run, Task
 from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     DISKOMINFO,
     KODE,
@@ -178,13 +178,35 @@ def test_an_acting_official_may_do_what_the_position_may_and_the_record_says_so(
         assert (task.status, task.completed_by, task.acting) == (Task.Status.DONE, kabid, plh)
         for event in task.events.filter(transition__in=["claim", "complete"]):
             assert (event.actor, event.acting) == (kabid, plh)
-            assert KASAT in event.acting_title and "Plh" in event.acting_title
-            assert "Kabid Linmas (demo)" in event.acting_title
+            assert event.acting_title == "Plh. Kasat Pol PP"
 
     assert open_task(run).step.nomor == 11
     # Where the Kabid works as himself, nothing says acting.
     work(open_task(run), kabid)
     assert run.events.filter(task__step__nomor=11, acting__isnull=False).count() == 0
+
+
+def test_an_acting_official_completes_for_a_position_of_many_holders_with_the_longest_name(cast):
+    """The record reads "Plh. <position>" beside the official's own name, never "atas nama" every
+    holder: thirty holders of long names and a position name of 255 characters still fit."""
+    run = cast.start("000")
+    drive(run, cast, stop_at=9)
+    kasat = position(KASAT)
+    kasat.holders.add(*[UserFactory(first_name="Pemegang " + "Jabatan " * 17, last_name=f"Nomor {n}")
+                        for n in range(30)])
+    kasat.name = "Kepala Satuan Polisi Pamong Praja ".ljust(255, "X")
+    kasat.save(update_fields=["name"])
+    kabid = cast.user(KABID)
+    plh = appoint(kasat, kabid, appointed_by=cast.admin)
+
+    task = open_task(run)
+    work(task, kabid)
+
+    task.refresh_from_db()
+    assert (task.status, task.completed_by, task.acting) == (Task.Status.DONE, kabid, plh)
+    title = f"Plh. {'Kepala Satuan Polisi Pamong Praja '.ljust(255, 'X')}"
+    assert len(title) <= Event._meta.get_field("acting_title").max_length
+    assert [event.acting_title for event in task.events.filter(transition__in=["claim", "complete"])] == [title] * 2
 
 
 def test_an_acting_official_is_refused_after_the_range_by_the_offices_local_date(cast):
@@ -274,7 +296,7 @@ def test_the_holder_a_head_above_or_an_admin_may_name_a_plh(cast, appointer):
     plh = appoint(kasi, deputy, appointed_by=by)
 
     assert (plh.position, plh.user, plh.appointed_by, plh.kind) == (kasi, deputy, by, ActingAssignment.Kind.PLH)
-    assert plh.title() == "Plh Kasi Bina Potensi Masyarakat"
+    assert plh.title() == "Plh. Kasi Bina Potensi Masyarakat"
 
 
 @pytest.mark.parametrize("appointer", [

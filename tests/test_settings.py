@@ -27,6 +27,8 @@ ENV_NAMES = {
     "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SOPFLOW_PROXY_COUNT",
     "DATABASE_URL", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "FILE_STORAGE_BACKEND", "FILE_STORAGE_OPTIONS",
     "MEDIA_ROOT", "STATIC_ROOT", "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT",
+    "SESSION_HOURS", "SESSION_EXPIRE_AT_BROWSER_CLOSE", "PASSWORD_RESET_HOURS", "AXES_FAILURE_LIMIT",
+    "AXES_COOLOFF_MINUTES", "HISTORY_LOG", "SOPFLOW_VAR_DIR",
 }
 GUNICORN_ENV_PREFIX = "GUNICORN_"
 
@@ -133,6 +135,16 @@ def test_postgresql_from_database_url_keeps_connections_a_minute_with_health_che
     assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (0, False)
 
 
+def test_sqlite_takes_the_write_lock_as_a_transaction_begins_and_waits_for_it(monkeypatch, tmp_path):
+    # Two completions at once then queue (the second gets "already completed by …"), see
+    # tests/test_engine_concurrency; a deferred transaction would fail its upgrade at once.
+    database = settings_under(monkeypatch, tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["OPTIONS"] == {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    postgres = settings_under(monkeypatch, tmp_path, DATABASE_URL="postgres://sopflow@db.internal/sopflow")
+    assert "transaction_mode" not in postgres["DATABASES"]["default"].get("OPTIONS", {})
+
+
 def test_uploads_go_to_media_root_by_default(monkeypatch, tmp_path):
     settings = settings_under(monkeypatch, tmp_path, MEDIA_ROOT=str(tmp_path / "media"))
     assert settings["STORAGES"]["default"] == {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {}}
@@ -185,6 +197,33 @@ def test_sessions_and_login_attempts_are_kept_in_the_database(monkeypatch, tmp_p
     from django.conf import global_settings
 
     assert global_settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+def test_a_session_lasts_a_working_day_unless_configured(monkeypatch, tmp_path):
+    settings = settings_under(monkeypatch, tmp_path)
+    assert settings["SESSION_COOKIE_AGE"] == 8 * 3600
+    assert settings["SESSION_EXPIRE_AT_BROWSER_CLOSE"] is False
+    settings = settings_under(monkeypatch, tmp_path, SESSION_HOURS="4", SESSION_EXPIRE_AT_BROWSER_CLOSE="1")
+    assert settings["SESSION_COOKIE_AGE"] == 4 * 3600
+    assert settings["SESSION_EXPIRE_AT_BROWSER_CLOSE"] is True
+
+
+def test_the_login_lockout_is_per_username_and_address_and_configurable(monkeypatch, tmp_path):
+    import datetime as dt
+
+    settings = settings_under(monkeypatch, tmp_path)
+    assert settings["AXES_LOCKOUT_PARAMETERS"] == [["username", "ip_address"]]
+    assert (settings["AXES_FAILURE_LIMIT"], settings["AXES_COOLOFF_TIME"]) == (5, dt.timedelta(minutes=15))
+    assert {"password", "old_password", "new_password1", "new_password2"} <= set(settings["AXES_SENSITIVE_PARAMETERS"])
+    settings = settings_under(monkeypatch, tmp_path, AXES_FAILURE_LIMIT="10", AXES_COOLOFF_MINUTES="60")
+    assert (settings["AXES_FAILURE_LIMIT"], settings["AXES_COOLOFF_TIME"]) == (10, dt.timedelta(hours=1))
+
+
+def test_the_history_log_goes_to_the_var_folder_unless_configured(monkeypatch, tmp_path):
+    settings = settings_under(monkeypatch, tmp_path, SOPFLOW_VAR_DIR=str(tmp_path / "var"))
+    assert settings["HISTORY_LOG"] == tmp_path / "var" / "history-maintenance.log"
+    settings = settings_under(monkeypatch, tmp_path, HISTORY_LOG="/var/log/sopflow/history.log")
+    assert str(settings["HISTORY_LOG"]) == "/var/log/sopflow/history.log"
 
 
 class TestClientAddress:

@@ -1,10 +1,12 @@
-"""Signing in and out (Masuk / keluar), changing one's password, the lockout after repeated
-wrong passwords, and the error pages (403, 404, 500) as a server shows them (DEBUG off).
+"""Signing in and out (Masuk / keluar), changing and resetting one's password, the lockout after
+repeated wrong passwords (and what lifts it), and the error pages (403, 404, 500) as a server shows
+them (DEBUG off).
 
 These tests keep the site's default language (Indonesian): messages must come translated.
 """
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import include, path, reverse
@@ -94,6 +96,32 @@ def test_five_wrong_passwords_lock_the_login(client, settings):
     assert sign_in(client, other.username, PASSWORD).status_code == 302
 
 
+def test_the_lock_holds_one_username_from_one_address_only(client, settings):
+    """A colleague behind the same office NAT signs in; so does the user from another address."""
+    settings.AXES_ENABLED = True
+    user, colleague = UserFactory(), UserFactory()
+    for n in range(5):
+        sign_in(client, user.username, f"salah-{n}")
+    assert sign_in(client, user.username, PASSWORD).status_code == 429
+
+    assert Client(REMOTE_ADDR="127.0.0.1").post(reverse("login"), {
+        "username": colleague.username, "password": PASSWORD}).status_code == 302
+    assert Client(REMOTE_ADDR="10.20.30.40").post(reverse("login"), {
+        "username": user.username, "password": PASSWORD}).status_code == 302
+
+
+def test_the_lockout_page_says_how_long_and_how_to_unlock_now(client, settings):
+    settings.AXES_ENABLED = True
+    user = UserFactory()
+    for n in range(5):
+        response = sign_in(client, user.username, f"salah-{n}")
+
+    html = response.content.decode()
+    assert "Akses masuk dikunci" in html and "15 menit" in html
+    assert f'href="{reverse("password_reset")}"' in html
+    assert "minta admin membuka kunci akun Anda" in html
+
+
 def test_the_count_starts_again_after_a_right_password(client, settings):
     settings.AXES_ENABLED = True
     user = UserFactory()
@@ -156,6 +184,119 @@ def test_a_wrong_old_password_changes_nothing(client):
     assert "Sandi lama Anda yang dimasukkan salah" in response.content.decode()
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_wrong_old_passwords_on_the_password_change_form_lock_the_user_and_end_the_session(client, settings):
+    """Someone at a session left open cannot guess its password on the password-change form."""
+    settings.AXES_ENABLED = True
+    user = UserFactory()
+    client.force_login(user)
+    new = "Sandi-baru-yang-panjang-42"
+
+    statuses = [client.post(reverse("password_change"), {
+        "old_password": f"tebakan-{n}", "new_password1": new, "new_password2": new}).status_code for n in range(5)]
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert "_auth_user_id" not in client.session  # signed out at the limit
+    assert client.get(reverse("inbox")).status_code == 302
+    # Locked like five wrong sign-ins: the right password from this address is refused too.
+    response = sign_in(client, user.username, PASSWORD)
+    assert response.status_code == 429
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    # The attempts keep what the form sent, never the passwords typed.
+    attempt = AccessAttempt.objects.get(username=user.username)
+    assert attempt.failures_since_start >= 5
+    assert "tebakan" not in attempt.post_data and new not in attempt.post_data
+
+
+def test_a_right_old_password_after_a_wrong_one_changes_it_and_the_count_starts_again(client, settings):
+    settings.AXES_ENABLED = True
+    user = UserFactory()
+    client.force_login(user)
+    new = "Sandi-baru-yang-panjang-42"
+    client.post(reverse("password_change"), {"old_password": "salah", "new_password1": new, "new_password2": new})
+    assert AccessAttempt.objects.filter(username=user.username).exists()
+
+    response = client.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": new,
+                                                        "new_password2": new})
+
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.filter(username=user.username).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Password reset by email
+# ---------------------------------------------------------------------------------------------
+
+
+def reset_link(email) -> str:
+    """The path of the reset link in an email (it begins with SITE_URL)."""
+    link = next(line for line in email.body.splitlines() if "/akun/atur-ulang/" in line)
+    assert link.startswith("https://sopflow.example.go.id/")
+    return link.removeprefix("https://sopflow.example.go.id")
+
+
+@pytest.fixture
+def site(settings):
+    settings.SITE_URL = "https://sopflow.example.go.id"
+    return settings
+
+
+def test_the_login_page_offers_a_password_reset(client):
+    assert f'href="{reverse("password_reset")}"' in client.get(reverse("login")).content.decode()
+
+
+def test_a_password_reset_sets_a_new_password_and_lifts_the_lockout(client, site, mailoutbox):
+    site.AXES_ENABLED = True
+    user = UserFactory(email="budi@example.go.id", first_name="Budi")
+    for n in range(5):
+        sign_in(client, user.username, f"salah-{n}")
+    assert sign_in(client, user.username, PASSWORD).status_code == 429
+
+    response = client.post(reverse("password_reset"), {"email": "Budi@example.go.id"})
+    assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+    assert "Periksa email Anda" in client.get(reverse("password_reset_done")).content.decode()
+    [email] = mailoutbox
+    assert email.to == ["budi@example.go.id"] and "kata sandi baru" in email.subject
+    assert "Halo Budi" in email.body and user.username in email.body
+
+    form_page = client.get(reset_link(email), follow=True)  # Django moves the token into the session
+    assert form_page.status_code == 200 and form_page.context["validlink"]
+    new = "Sandi-baru-yang-panjang-42"
+    response = client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert response.status_code == 302 and response["Location"] == reverse("password_reset_complete")
+    assert "kunci masuk Anda dibuka" in client.get(reverse("password_reset_complete")).content.decode()
+
+    assert sign_in(client, user.username, new).status_code == 302
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_email(client, mailoutbox):
+    response = client.post(reverse("password_reset"), {"email": "tidak-ada@example.go.id"})
+    assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+    assert mailoutbox == []
+
+
+def test_a_used_reset_link_says_so_and_offers_a_new_one(client, site, mailoutbox):
+    UserFactory(email="budi@example.go.id")
+    client.post(reverse("password_reset"), {"email": "budi@example.go.id"})
+    link = reset_link(mailoutbox[0])
+    form_page = client.get(link, follow=True)
+    new = "Sandi-baru-yang-panjang-42"
+    client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+
+    again = Client().get(link, follow=True)
+
+    assert again.status_code == 200 and not again.context["validlink"]
+    html = again.content.decode()
+    assert "Tautan ini tidak berlaku lagi" in html and f'href="{reverse("password_reset")}"' in html
+
+
+def test_the_reset_link_points_at_site_url_whatever_host_the_request_named(client, site, mailoutbox):
+    UserFactory(email="budi@example.go.id")
+    client.post(reverse("password_reset"), {"email": "budi@example.go.id"}, HTTP_HOST="evil.example.com")
+    assert "evil.example.com" not in mailoutbox[0].body
+    reset_link(mailoutbox[0])
 
 
 # ---------------------------------------------------------------------------------------------
