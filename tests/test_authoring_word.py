@@ -422,6 +422,40 @@ def _png() -> bytes:
 _PNG = _png()
 
 
+def test_a_pelaksana_column_naming_the_actor_in_words():
+    header = [["No", "Kegiatan", "Pelaksana", "Kelengkapan", "Waktu", "Output"]]
+    rows = [["1", "Menyusun konsep", "Kasubag Umum", "", "1 jam", "Konsep"],
+            ["2", "Menandatangani", "Sekretaris", "", "15 menit", "Surat"],
+            ["3", "Mengirim", "", "", "15 menit", "Tanda terima"]]
+    draft = read_docx(office_sheet([["Nama SOP", "Kirim"]], header, rows), filename="kirim.docx")
+    assert draft.data["pelaksana"] == ["Kasubag Umum", "Sekretaris"]
+    assert [step["pelaksana"] for step in draft.data["langkah"]] == ["Kasubag Umum", "Sekretaris", ""]
+    assert draft.flags_at("langkah[2].pelaksana")
+
+
+def test_a_number_where_the_revision_date_belongs_is_read_as_the_revision():
+    identity = [["Nama SOP", "Unit Binpolmas"], ["TGL REVISI", "01"], ["Instansi", "Satbinmas"]]
+    draft = read_docx(office_sheet(identity, HEADER, ROWS), filename="binpolmas.docx")
+    assert draft.data["revisi"] == 1
+    assert "tanggal_revisi" not in draft.data
+    assert "01" in draft.flags_at("revisi")[0].message
+
+
+def test_a_title_above_the_procedure_table_names_an_sop_without_nama():
+    header = [["SOP PATROLI WILAYAH", "<", "<", "<", "<", "<", "<", "<"]] + HEADER
+    draft = read_docx(office_sheet([], header, ROWS), filename="patroli.docx")
+    assert draft.data["nama"] == "PATROLI WILAYAH"
+    assert "SOP PATROLI WILAYAH" in draft.flags_at("nama")[0].message
+    assert draft.data["kode"] == "patroli-wilayah"
+
+
+def test_text_of_no_identity_above_the_procedure_table_is_left_out_and_flagged():
+    header = [["Lampiran II", "<", "<", "<", "<", "<", "<", "<"]] + HEADER
+    draft = read_docx(office_sheet([], header, ROWS), filename="patroli.docx")
+    assert "Lampiran II" in draft.flags_at("")[0].message
+    assert len(draft.data["langkah"]) == 3
+
+
 # ---------------------------------------------------------------------------------------------
 # The pieces: waktu, dates, items, answers
 # ---------------------------------------------------------------------------------------------
@@ -524,9 +558,15 @@ def test_a_zip_that_is_not_a_word_document_is_refused():
 def test_a_zip_bomb_is_refused_before_it_is_inflated():
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("word/document.xml", b"\0" * (word.MAX_UNPACKED_BYTES + 1))
-    assert len(out.getvalue()) < 1024 * 1024
+        archive.writestr("word/document.xml", b"\0" * (word.MAX_XML_BYTES + 1))
+    assert len(out.getvalue()) < 100 * 1024
     assert "MB" in refusal(out.getvalue())
+
+
+def test_parts_that_unpack_beyond_the_limit_together_are_refused(monkeypatch):
+    monkeypatch.setattr(word, "MAX_UNPACKED_BYTES", 200 * 1024)
+    blob = edit(sheet(), lambda document: document.add_picture(io.BytesIO(_PNG + bytes(300 * 1024))))
+    assert "MB" in refusal(blob)
 
 
 def test_a_table_with_too_many_rows_is_refused(monkeypatch):
@@ -584,3 +624,51 @@ def test_damaged_documents_give_a_draft_or_a_refusal_never_a_traceback(caplog):
             pass
     assert outcomes["refused"] and outcomes["draft"]
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+FUZZ_WORDS = ["No", "Kegiatan", "Pelaksana", "Mutu Baku", "Kelengkapan", "Waktu", "Output", "Keterangan", "Kasi",
+              "□", "■", "◇", "X", "Ya → 3", "Tidak: kembali ke langkah 1", "Tidak → selesai", "15 menit", "", "", "",
+              "Nama SOP", "Disahkan oleh", "Tgl Revisi", "01", "3 September 2019", "Jumlah Waktu", "1.", "A",
+              "Dasar Hukum:", "1. UU; 2. PP", "NIP. 196406061985031015", "Setuju?", "Ya", ":", "-", "sebentar"]
+
+
+def random_sheet(rng: random.Random) -> bytes:
+    """Tables of random cells, merges and spans (some out of range), header words and marks."""
+    def cell() -> str:
+        props = ""
+        if rng.random() < 0.15:
+            props += f'<w:gridSpan w:val="{rng.choice([0, 1, 2, 3, -1, "x", 70])}"/>'
+        if rng.random() < 0.15:
+            props += rng.choice(["<w:vMerge/>", '<w:vMerge w:val="restart"/>', "<w:hMerge/>"])
+        underline = '<w:rPr><w:u w:val="single"/></w:rPr>' if rng.random() < 0.1 else ""
+        paragraphs = "".join(f'<w:p><w:r>{underline}<w:t xml:space="preserve">{rng.choice(FUZZ_WORDS)}</w:t></w:r></w:p>'
+                             for _ in range(rng.randrange(3)))
+        if rng.random() < 0.05:
+            paragraphs += '<w:p><w:r><w:sym w:font="Wingdings" w:char="6E"/></w:r></w:p>'
+        if rng.random() < 0.03:
+            paragraphs += "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Kegiatan</w:t></w:r></w:p></w:tc></w:tr></w:tbl><w:p/>"
+        return f"<w:tc><w:tcPr>{props}</w:tcPr>{paragraphs or '<w:p/>'}</w:tc>"
+
+    document = docx.Document()
+    body = document.element.body
+    for _ in range(rng.randrange(1, 4)):
+        header = "<w:tr>" + "".join(
+            f"<w:tc><w:tcPr><w:gridSpan w:val=\"{rng.choice([1, 2])}\"/></w:tcPr><w:p><w:r><w:t>{title}</w:t></w:r></w:p></w:tc>"
+            for title in ["No", "Kegiatan", "Pelaksana", "Mutu Baku", "Keterangan"] if rng.random() < 0.9) + "</w:tr>"
+        rows = "".join("<w:tr>" + "".join(cell() for _ in range(rng.randrange(10))) + "</w:tr>"
+                       for _ in range(rng.randrange(15)))
+        body.insert(len(body) - 1, parse_xml(f'<w:tbl xmlns:w="{W}"><w:tblGrid/>{header if rng.random() < 0.7 else ""}{rows}</w:tbl>'))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_random_tables_give_a_draft_or_a_refusal_never_a_traceback():
+    outcomes = {"draft": 0, "refused": 0}
+    for seed in range(30):
+        try:
+            read_docx(random_sheet(random.Random(seed)), filename="acak.docx")
+            outcomes["draft"] += 1
+        except WordImportError:
+            outcomes["refused"] += 1
+    assert outcomes["draft"] and outcomes["refused"]

@@ -36,10 +36,11 @@ logger = logging.getLogger(__name__)
 # Bounds that keep a hostile file from taking the server's memory or time. A 100-step sheet is
 # a 60 KB .docx of some 700 table rows and 11,000 cells; Word itself allows at most 63 columns.
 MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # all parts of the zip, as its directory declares them
+MAX_UNPACKED_BYTES = 60 * 1024 * 1024  # all parts of the zip, as its directory declares them
+MAX_XML_BYTES = 15 * 1024 * 1024  # one XML part: its parsed tree takes some ten times as much memory
 MAX_PARTS = 2_000
-MAX_ROWS = 5_000
-MAX_CELLS = 100_000
+MAX_ROWS = 2_000
+MAX_CELLS = 30_000
 MAX_COLUMNS = 63
 HEADER_SEARCH_ROWS = 400  # a procedure header further down a table is not looked for
 
@@ -140,7 +141,8 @@ def _open(data: bytes, filename: str) -> docx.document.Document:
         raise WordImportError(filename, _("this is not a Word document (.docx): the file is damaged")) from None
     # python-docx reads every part; the zip's declared sizes bound what it can inflate (zipfile
     # stops at the declared size), so a "zip bomb" is refused here, before anything is inflated.
-    if len(parts) > MAX_PARTS or sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
+    if (len(parts) > MAX_PARTS or sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES
+            or any(part.file_size > MAX_XML_BYTES for part in parts if part.filename.endswith((".xml", ".rels")))):
         raise WordImportError(filename, _("the document unpacks to more than %(limit)s MB") % {
             "limit": MAX_UNPACKED_BYTES // 1024 // 1024})
     if not any(part.filename.startswith("word/") for part in parts):
@@ -180,16 +182,18 @@ IDENTITY_LABELS: list[tuple[str, re.Pattern]] = [
     ("keterkaitan", _words(r"keterkaitan(?: dengan)?(?: sop)?(?: lain(?:nya)?)?")),
     ("peralatan", _words(r"peralatan(?: perlengkapan)?|perlengkapan(?: peralatan)?")),
     ("peringatan", _words(r"peringatan")),
-    ("pencatatan", _words(r"(?:pencatatan|pendataan)(?: dan (?:pencatatan|pendataan))?(?: dokumentasi)?")),
+    ("pencatatan", _words(r"(?:pencatatan|pendataan)(?:(?: dan)? (?:pencatatan|pendataan))?(?: dokumentasi)?")),
 ]
 HEADER_WORDS: list[tuple[str, re.Pattern]] = [
     ("no", _words(r"no|nomor|no urut|nomor urut")),
-    ("kegiatan", _words(r"(?:uraian )?(?:kegiatan|aktivitas|aktifitas|prosedur)(?: kegiatan)?|uraian")),
-    ("pelaksana", _words(r"pelaksana(?:an)?|pelaku|aktor")),
+    ("kegiatan", _words(r"(?:uraian )?(?:kegiatan|aktivitas|aktifitas|prosedur|langkah)"
+                        r"(?: (?:kegiatan|aktivitas|aktifitas|prosedur))?|uraian")),
+    ("pelaksana", _words(r"(?:pelaksana(?:an)?|pelaku|aktor)(?: (?:pelaksana|aktor))?")),
     ("mutu", _words(r"mutu(?: baku)?|baku mutu")),
-    ("kelengkapan", _words(r"(?:persyaratan )?kelengkapan(?: persyaratan)?|persyaratan|syarat|input")),
-    ("waktu", _words(r"waktu(?: penyelesaian)?")),
-    ("output", _words(r"output|keluaran|hasil|output keluaran")),
+    ("kelengkapan", _words(r"(?:(?:persyaratan|syarat|input) )?(?:kelengkapan|perlengkapan)(?: (?:persyaratan|syarat))?"
+                           r"|persyaratan|syarat|input")),
+    ("waktu", _words(r"waktu(?: \w+)?")),
+    ("output", _words(r"(?:output|keluaran|hasil)(?: (?:output|keluaran|hasil))?")),
     ("keterangan", _words(r"keterangan|ket|catatan")),
 ]
 MUTU_KINDS = ("kelengkapan", "waktu", "output")
@@ -423,6 +427,8 @@ class _SheetReader:
     def __init__(self, filename: str):
         self.filename = filename
         self.flags: list[Flag] = []
+        self._flagged: set[Flag] = set()
+        self._step_of_row: dict[tuple[int, int], int] = {}  # (table, row) → nomor
         self.limits = Limits(rows=MAX_ROWS, cells=MAX_CELLS, columns=MAX_COLUMNS)
         self.fields: dict[str, list[Line]] = {}
         self.kop: list[str] = []
@@ -434,7 +440,8 @@ class _SheetReader:
 
     def flag(self, path: str, message: str) -> None:
         flag = Flag(path, message)
-        if flag not in self.flags:
+        if flag not in self._flagged:
+            self._flagged.add(flag)
             self.flags.append(flag)
 
     # -- the document ------------------------------------------------------------------------
@@ -476,14 +483,14 @@ class _SheetReader:
 
     def _read_identity(self, table: Table, stop: int) -> None:
         """Read the label/value pairs of the rows before ``stop``; other text is the letterhead."""
-        consumed: set[int] = set()
+        consumed: set[Cell] = set()
         loose: list[str] = []
         found_label = False
         for r in range(stop):
             for cell in table.rows[r]:
-                if cell.merged_down or id(cell) in consumed:
+                if cell.merged_down or cell in consumed:
                     continue
-                consumed.add(id(cell))
+                consumed.add(cell)
                 opened: list[str] = []
                 current = None
                 for line in cell.content.lines:
@@ -500,27 +507,25 @@ class _SheetReader:
                 if opened and not self.fields[opened[-1]]:
                     value = self._neighbour_value(table, cell, stop, consumed)
                     if value is not None:
-                        consumed.add(id(value))
+                        consumed.add(value)
                         self.fields[opened[-1]] = [
                             Line(re.sub(r"^:\s*", "", line.text), line.underline) for line in value.content.lines]
-        if not found_label:
-            if any(text for text in loose):
-                self.flag("", _("table %(table)s before the procedure table holds no SOP identity and was "
-                                "left out (“%(start)s”)") % {"table": table.number, "start": _start(loose)})
-            return
-        for text in loose:
-            if TITLE.match(_norm(text)):
-                self.titles.append(text)
-            elif text.strip(":") and not _is_placeholder(text):
-                self.kop.append(text)
+        titles = [text for text in loose if TITLE.match(_norm(text))]
+        self.titles.extend(titles)
+        others = [text for text in loose if text not in titles and text.strip(":") and not _is_placeholder(text)]
+        if found_label:
+            self.kop.extend(others)  # the letterhead: what stands beside and above the labels
+        elif others:
+            self.flag("", _("the text “%(start)s” in table %(table)s, before the procedure table, is no SOP "
+                            "identity and was left out") % {"table": table.number, "start": _start(others)})
 
     @staticmethod
-    def _neighbour_value(table: Table, cell: Cell, stop: int, consumed: set[int]) -> Cell | None:
+    def _neighbour_value(table: Table, cell: Cell, stop: int, consumed: set[Cell]) -> Cell | None:
         """The value of a label alone in its cell: the cell to its right, else the one below."""
         for other in table.rows[cell.row]:
             if other.col < cell.col + cell.span or other.merged_down or other.content.text.strip() == ":":
                 continue
-            if id(other) in consumed:
+            if other in consumed:
                 break
             if not other.content.lines:
                 return other  # the value is left blank on the sheet
@@ -529,7 +534,7 @@ class _SheetReader:
             return other
         if cell.row + 1 < stop:
             below = table.at(cell.row + 1, cell.col)
-            if below is not None and below.col == cell.col and not below.merged_down and id(below) not in consumed:
+            if below is not None and below.col == cell.col and not below.merged_down and below not in consumed:
                 lines = below.content.lines
                 if lines and not _label(lines[0].text):
                     return below
@@ -552,13 +557,13 @@ class _SheetReader:
     def _read_header(self, table: Table, h: int) -> tuple[list[_Column], int]:
         """The columns of the procedure table and the first row after its header."""
         head = [cell for cell in table.rows[h] if not cell.merged_down]
-        kinds = {id(cell): _kind_of(cell.content.text, HEADER_WORDS) for cell in head}
+        kinds = {cell: _kind_of(cell.content.text, HEADER_WORDS) for cell in head}
         below = table.rows[h + 1] if h + 1 < len(table.rows) else []
-        two_rows = any(kinds[id(cell)] in ("pelaksana", "mutu") and cell.span > 1 for cell in head) or any(
+        two_rows = any(kinds[cell] in ("pelaksana", "mutu") and cell.span > 1 for cell in head) or any(
             cell.merged_down and cell.origin is not None and cell.origin.row == h for cell in below)
         per_col: list[tuple[str | None, str, Cell | None]] = [(None, "", None)] * table.width
         for cell in head:
-            kind = kinds[id(cell)]
+            kind = kinds[cell]
             for c in cell.columns:
                 per_col[c] = (kind, cell.content.text, cell)
         columns: list[_Column] = []
@@ -581,11 +586,11 @@ class _SheetReader:
             covered = {c for column in columns for c in column.cols}
             for cell in head:
                 if not set(cell.columns) & covered:
-                    columns.append(_Column(kinds[id(cell)], list(cell.columns), _one_line(cell.content.lines)))
+                    columns.append(_Column(kinds[cell], list(cell.columns), _one_line(cell.content.lines)))
             columns.sort(key=lambda column: column.cols[0])
             first_body = h + 2
         else:
-            columns = [_Column(kinds[id(cell)], list(cell.columns), _one_line(cell.content.lines)) for cell in head]
+            columns = [_Column(kinds[cell], list(cell.columns), _one_line(cell.content.lines)) for cell in head]
             first_body = h + 1
         # Columns of no known heading between Kegiatan and Mutu Baku are roles (a header without
         # the word "Pelaksana" above them).
@@ -667,15 +672,15 @@ class _SheetReader:
                 if cell.merged_down and not cell.content.empty:
                     self.flag(f"{path}.{_field_name(column.kind)}", _(
                         "this cell is merged with the row above (%(above)s); its text was copied from there") % {
-                        "above": self._row_name(cell.origin.row if cell.origin else r - 1)})
+                        "above": self._row_name(table, cell.origin.row if cell.origin else r - 1)})
                 lines.extend(cell.content.lines)
             values[column.kind] = lines
         return values
 
-    def _row_name(self, row: int) -> str:
-        for step in self.steps:
-            if step.row == row:
-                return _("step %(nomor)s") % {"nomor": step.data["nomor"]}
+    def _row_name(self, table: Table, row: int) -> str:
+        nomor = self._step_of_row.get((table.number, row))
+        if nomor is not None:
+            return _("step %(nomor)s") % {"nomor": nomor}
         return _("row %(row)s") % {"row": row + 1}
 
     def _is_header_again(self, table: Table, r: int) -> bool:
@@ -724,6 +729,7 @@ class _SheetReader:
         values = self._row_fields(table, r, columns, nomor)
         step = _Step(r, table, {"nomor": nomor})
         self.steps.append(step)
+        self._step_of_row[(table.number, r)] = nomor
 
         printed = _one_line(values.get("no", [])).strip()
         if printed:
@@ -780,12 +786,12 @@ class _SheetReader:
                 self.flag(f"{path}.pelaksana", _("this row names no actor in the Pelaksana column"))
             return name
         marked: list[str] = []
-        seen: set[int] = set()
+        seen: set[Cell] = set()
         for index, column in enumerate(self.role_columns):
             for cell in _unique_cells(table, r, column.cols):
-                if id(cell) in seen:
+                if cell in seen:
                     continue
-                seen.add(id(cell))
+                seen.add(cell)
                 mark_lines = []
                 for line in cell.content.lines:
                     answer = _answer_line(line.text)
@@ -802,7 +808,7 @@ class _SheetReader:
                 if cell.merged_down:
                     self.flag(f"{path}.pelaksana", _(
                         "the mark is in a cell merged with the row above (%(above)s); choose the actor") % {
-                        "above": self._row_name(cell.origin.row if cell.origin else r - 1)})
+                        "above": self._row_name(table, cell.origin.row if cell.origin else r - 1)})
                     return ""
                 spanned = [self.roles[i] for i, other in enumerate(self.role_columns)
                            if set(other.cols) & set(cell.columns)]
