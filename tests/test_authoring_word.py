@@ -369,6 +369,17 @@ def test_a_header_of_one_row_with_the_actors_between_kegiatan_and_mutu_baku():
     assert [step["pelaksana"] for step in draft.data["langkah"]] == ["Kasubag", "Staf"]
 
 
+def test_a_header_of_two_rows_typed_without_merging_its_cells():
+    header = [["No", "Kegiatan", "Pelaksana", "Mutu Baku", "", "", "Keterangan"],
+              ["", "", "Kasubag", "Kelengkapan", "Waktu", "Output", ""]]
+    rows = [["1", "Menyusun", "□", "Data", "1 jam", "Konsep", ""], ["2", "Mengirim", "□", "", "2 jam", "Surat", ""]]
+    draft = read_docx(office_sheet([["Nama SOP", "Kirim"]], header, rows), filename="kirim.docx")
+    assert draft.data["pelaksana"] == ["Kasubag"]
+    assert [(step["kegiatan"], step["waktu"]) for step in draft.data["langkah"]] == [("Menyusun", "1 jam"),
+                                                                                  ("Mengirim", "2 jam")]
+    assert draft.data["langkah"][0]["kelengkapan"] == ["Data"]
+
+
 def test_an_unlabelled_actor_column_with_marks_gets_a_name_to_fix():
     header = [["No", "Kegiatan", "Pelaksana", "<", "Mutu Baku", "<", "<", "Keterangan"],
               ["^", "^", "Kasubag", "", "Kelengkapan", "Waktu", "Output", "^"]]

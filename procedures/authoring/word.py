@@ -559,19 +559,22 @@ class _SheetReader:
         head = [cell for cell in table.rows[h] if not cell.merged_down]
         kinds = {cell: _kind_of(cell.content.text, HEADER_WORDS) for cell in head}
         below = table.rows[h + 1] if h + 1 < len(table.rows) else []
-        two_rows = any(kinds[cell] in ("pelaksana", "mutu") and cell.span > 1 for cell in head) or any(
-            cell.merged_down and cell.origin is not None and cell.origin.row == h for cell in below)
-        per_col: list[tuple[str | None, str, Cell | None]] = [(None, "", None)] * table.width
+        # Two header rows: Pelaksana or Mutu Baku spans its sub-columns, cells are merged down from
+        # the first row, or the second row names Kelengkapan/Waktu/Output under Mutu Baku.
+        groups = {kind for kind in kinds.values() if kind in ("pelaksana", "mutu")}
+        two_rows = any(kinds[cell] in groups and cell.span > 1 for cell in head) or any(
+            cell.merged_down and cell.origin is not None and cell.origin.row == h for cell in below) or bool(
+            groups and h + 1 < len(table.rows) and self._row_kinds(table, h + 1) & set(MUTU_KINDS))
+        per_col: list[str | None] = [None] * table.width
         for cell in head:
-            kind = kinds[cell]
             for c in cell.columns:
-                per_col[c] = (kind, cell.content.text, cell)
+                per_col[c] = kinds[cell]
         columns: list[_Column] = []
         if two_rows:
             for cell in below:
                 if cell.merged_down:
                     continue
-                top_kind = per_col[cell.col][0] if cell.col < len(per_col) else None
+                top_kind = per_col[cell.col] if cell.col < len(per_col) else None
                 name = _one_line(cell.content.lines)
                 if top_kind == "pelaksana":
                     kind = "role"
