@@ -12,6 +12,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from django.utils import translation
 from docx.oxml import parse_xml
 
 from procedures import sopfile
@@ -114,6 +115,15 @@ def test_decision_words_in_the_mark_column_become_label_ya_and_label_tidak():
     draft = read_docx(sheet_docx(data), filename="prodeskel.docx")
     step = draft.data["langkah"][3]
     assert (step["label_ya"], step["label_tidak"], step["ya"], step["tidak"]) == ("Setuju", "Diperbaiki", 5, 3)
+
+
+def test_a_sheet_exported_in_english_reads_back_too():
+    with translation.override("en"):
+        blob = sheet("002")
+    assert b"Quality standard" in zipfile.ZipFile(io.BytesIO(blob)).read("word/document.xml")
+    draft = read_docx(blob, filename="binpolmas.docx")
+    assert valid(draft).langkah == sopfile.load(FIXTURES[2].read_bytes()).langkah
+    assert (draft.data["nomor"], draft.data["revisi"]) == ("SOP / 04 / IX / 2019", 1)
 
 
 def test_flag_where_names_the_step_by_its_number():

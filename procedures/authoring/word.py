@@ -168,37 +168,40 @@ def _words(pattern: str) -> re.Pattern:
     return re.compile(rf"(?:{pattern})")
 
 
+# The wordings offices use, and the English of a sheet exported by sopflow in English.
 IDENTITY_LABELS: list[tuple[str, re.Pattern]] = [
-    ("nomor", _words(r"(?:nomor|no|nmr)(?: sop)?")),
-    ("tanggal_pembuatan", _words(r"(?:tanggal|tgl) (?:pembuatan|dibuat|penyusunan)")),
-    ("tanggal_revisi", _words(r"(?:tanggal|tgl) (?:revisi|perubahan)")),
-    ("tanggal_efektif", _words(r"(?:tanggal|tgl) (?:efektif|berlaku|pemberlakuan)")),
+    ("nomor", _words(r"(?:nomor|no|nmr)(?: sop)?|sop number")),
+    ("tanggal_pembuatan", _words(r"(?:tanggal|tgl) (?:pembuatan|dibuat|penyusunan)|date made")),
+    ("tanggal_revisi", _words(r"(?:tanggal|tgl) (?:revisi|perubahan)|date revised")),
+    ("tanggal_efektif", _words(r"(?:tanggal|tgl) (?:efektif|berlaku|pemberlakuan)|effective date")),
     ("revisi", _words(r"revisi(?: ke)?|(?:no|nomor) revisi")),
-    ("disahkan_oleh", _words(r"(?:disahkan|ditetapkan) oleh|pengesahan")),
-    ("nama", _words(r"(?:nama|judul) (?:sop|prosedur)")),
+    ("disahkan_oleh", _words(r"(?:disahkan|ditetapkan) oleh|pengesahan|approved by")),
+    ("nama", _words(r"(?:nama|judul) (?:sop|prosedur)|sop name")),
     ("instansi", _words(r"instansi|unit kerja|satuan kerja|perangkat daerah|opd|skpd|satker")),
-    ("dasar_hukum", _words(r"dasar hukum")),
-    ("kualifikasi_pelaksana", _words(r"(?:kualifikasi|klarifikasi) pelaksana(?:an)?")),
-    ("keterkaitan", _words(r"keterkaitan(?: dengan)?(?: sop)?(?: lain(?:nya)?)?")),
-    ("peralatan", _words(r"peralatan(?: perlengkapan)?|perlengkapan(?: peralatan)?")),
-    ("peringatan", _words(r"peringatan")),
-    ("pencatatan", _words(r"(?:pencatatan|pendataan)(?:(?: dan)? (?:pencatatan|pendataan))?(?: dokumentasi)?")),
+    ("dasar_hukum", _words(r"dasar hukum|legal basis")),
+    ("kualifikasi_pelaksana", _words(r"(?:kualifikasi|klarifikasi) pelaksana(?:an)?|implementer qualifications")),
+    ("keterkaitan", _words(r"keterkaitan(?: dengan)?(?: sop)?(?: lain(?:nya)?)?|related sops")),
+    ("peralatan", _words(r"peralatan(?: perlengkapan)?|perlengkapan(?: peralatan)?|equipment")),
+    ("peringatan", _words(r"peringatan|warnings")),
+    ("pencatatan", _words(r"(?:pencatatan|pendataan)(?:(?: dan)? (?:pencatatan|pendataan))?(?: dokumentasi)?"
+                          r"|records and data keeping")),
 ]
 HEADER_WORDS: list[tuple[str, re.Pattern]] = [
     ("no", _words(r"no|nomor|no urut|nomor urut")),
     ("kegiatan", _words(r"(?:uraian )?(?:kegiatan|aktivitas|aktifitas|prosedur|langkah)"
-                        r"(?: (?:kegiatan|aktivitas|aktifitas|prosedur))?|uraian")),
-    ("pelaksana", _words(r"(?:pelaksana(?:an)?|pelaku|aktor)(?: (?:pelaksana|aktor))?")),
-    ("mutu", _words(r"mutu(?: baku)?|baku mutu")),
+                        r"(?: (?:kegiatan|aktivitas|aktifitas|prosedur))?|uraian|activity")),
+    ("pelaksana", _words(r"(?:pelaksana(?:an)?|pelaku|aktor)(?: (?:pelaksana|aktor))?|actors")),
+    ("mutu", _words(r"mutu(?: baku)?|baku mutu|quality standard")),
     ("kelengkapan", _words(r"(?:(?:persyaratan|syarat|input) )?(?:kelengkapan|perlengkapan)(?: (?:persyaratan|syarat))?"
-                           r"|persyaratan|syarat|input")),
-    ("waktu", _words(r"waktu(?: \w+)?")),
+                           r"|persyaratan|syarat|input|requirements")),
+    ("waktu", _words(r"waktu(?: \w+)?|time")),
     ("output", _words(r"(?:output|keluaran|hasil)(?: (?:output|keluaran|hasil))?")),
-    ("keterangan", _words(r"keterangan|ket|catatan")),
+    ("keterangan", _words(r"keterangan|ket|catatan|notes")),
 ]
 MUTU_KINDS = ("kelengkapan", "waktu", "output")
 TOTAL_LABEL = re.compile(
-    r"^\s*(?:jumlah|total)(?:\s+total)?(?:\s+waktu)?(?:\s+penyelesaian)?\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
+    r"^\s*(?:jumlah|total)(?:\s+total)?(?:\s+(?:waktu|time))?(?:\s+penyelesaian)?\s*:?\s*(?P<rest>.*)$",
+    re.IGNORECASE)
 TITLE = re.compile(r"(?:standar operasional prosedur|standard operating procedure|sop)\b(?: sop)?")
 # First words of the line of a letterhead that names the office itself.
 OFFICE_WORDS = re.compile(
@@ -979,7 +982,7 @@ class _SheetReader:
             self.flag("revisi", _("“%(text)s” is not understood as a revision number") % {"text": text})
         revised = self.fields.get("tanggal_revisi", [])
         joined = _one_line(revised)
-        if match := re.search(r"\(?\s*rev(?:isi)?\.?\s*(?:ke\s*)?[-:]?\s*(\d{1,4})\s*\)?", joined, re.IGNORECASE):
+        if match := re.search(r"\(?\s*rev(?:isi|ision)?\.?\s*(?:ke\s*)?[-:]?\s*(\d{1,4})\s*\)?", joined, re.IGNORECASE):
             # "3 September 2019 (revisi 1)": the revision number printed with the date.
             self.fields["tanggal_revisi"] = [Line((joined[:match.start()] + joined[match.end():]).strip())]
             return int(match[1])
