@@ -590,3 +590,59 @@ def test_the_task_page_costs_the_same_with_1_or_16_earlier_steps(client, cast):
     last = open_task(run)
     assert len(client.get(reverse("task-detail", args=[last.pk])).context["earlier"]) == 16
     assert queries(client, reverse("task-detail", args=[last.pk])) == few
+
+
+# ---------------------------------------------------------------------------------------------
+# Every state of a task renders, on its page and on its run's page
+# ---------------------------------------------------------------------------------------------
+
+
+def tasks_in_every_state(cast) -> dict[str, Task]:
+    """One task per state: waiting, in progress, done, sent back, cancelled (its run cancelled),
+    and done in a finished run."""
+    waiting_run = cast.start("003", perihal="Menunggu")
+    waiting = open_task(waiting_run)
+    claimed_run = cast.start("003", perihal="Dikerjakan")
+    claimed = engine.task_claim(task=open_task(claimed_run), user=cast.holder(open_task(claimed_run).position))
+    returned_run = cast.start("003", perihal="Dikembalikan")
+    drive(returned_run, cast, script={4: [("tidak", "Konsiderans kurang")]}, stop_at=5)
+    sent_back = returned_run.tasks.get(status=Task.Status.SENT_BACK)
+    done = returned_run.tasks.filter(status=Task.Status.DONE).first()
+    cancelled_run = cast.start("003", perihal="Dibatalkan")
+    cancelled = open_task(cancelled_run)
+    engine.run_cancel(run=cancelled_run, user=cast.admin, reason="Anggaran dialihkan")
+    finished_run = cast.start("003", perihal="Selesai")
+    drive(finished_run, cast)
+    finished_run.refresh_from_db()
+    assert finished_run.status == Run.Status.FINISHED
+    return {
+        "waiting": waiting, "in progress": claimed, "done": done, "sent back": sent_back,
+        "cancelled": Task.objects.get(pk=cancelled.pk), "done, run finished": finished_run.tasks.last(),
+    }
+
+
+def test_a_task_in_every_state_renders_on_its_page_and_its_runs_page(client, cast):
+    tasks = tasks_in_every_state(cast)
+    assert {name: task.status for name, task in tasks.items()} == {
+        "waiting": Task.Status.WAITING, "in progress": Task.Status.IN_PROGRESS, "done": Task.Status.DONE,
+        "sent back": Task.Status.SENT_BACK, "cancelled": Task.Status.CANCELLED,
+        "done, run finished": Task.Status.DONE,
+    }
+    for name, task in tasks.items():
+        for viewer in (cast.holder(task.position), cast.admin):
+            signed_in(client, viewer)
+            page = client.get(reverse("task-detail", args=[task.pk]))
+            assert page.status_code == 200, (name, viewer.username)
+            assert f'data-status="{task.status}"' in page.content.decode(), name
+            run_page = client.get(reverse("run-detail", args=[task.run_id]))
+            assert run_page.status_code == 200, (name, viewer.username)
+            partial = client.get(reverse("task-detail", args=[task.pk]), headers={"HX-Request": "true"})
+            assert partial.status_code == 200, (name, viewer.username)
+
+
+def test_a_cancelled_task_says_it_was_cancelled_with_the_run_and_why(client, cast):
+    task = tasks_in_every_state(cast)["cancelled"]
+    signed_in(client, cast.holder(task.position))
+    html = client.get(reverse("task-detail", args=[task.pk])).content.decode()
+    assert "Cancelled with the run: Anggaran dialihkan" in html
+    assert "Completed by" not in html
