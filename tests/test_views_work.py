@@ -389,7 +389,9 @@ def test_an_uploaded_file_is_the_output(client, cast):
     # A file gone from the storage is a 404 page, not a server error.
     signed_in(client, cast.user(KASI))
     path.unlink()
-    assert client.get(download).status_code == 404
+    response = client.get(download)
+    assert response.status_code == 404
+    assert "The file is no longer in the storage." in response.content.decode()
 
 
 def test_a_file_of_a_refused_type_shows_the_error_next_to_the_files(client, cast):
@@ -646,3 +648,24 @@ def test_a_cancelled_task_says_it_was_cancelled_with_the_run_and_why(client, cas
     html = client.get(reverse("task-detail", args=[task.pk])).content.decode()
     assert "Cancelled with the run: Anggaran dialihkan" in html
     assert "Completed by" not in html
+
+
+def test_a_file_gone_from_the_storage_says_so_in_indonesian_on_the_404_page(client, cast, settings):
+    run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    upload = SimpleUploadedFile("jadwal.pdf", b"%PDF-1.4\n", content_type="application/pdf")
+    client.post(task_urls(task)["task-complete"], done_work(task, output_text="", files=[upload]))
+    stored = TaskFile.objects.get(task=task)
+    (settings.MEDIA_ROOT / stored.file.name).unlink()
+    settings.LANGUAGE_CODE = "id"
+    response = client.get(reverse("task-file", args=[stored.pk]))
+    assert response.status_code == 404
+    assert "Berkas ini tidak ada lagi di penyimpanan." in response.content.decode()
+
+
+def test_other_404s_show_the_plain_page_without_djangos_messages(client, cast):
+    signed_in(client, cast.user(KASI))
+    response = client.get(reverse("task-detail", args=[999999]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "There is no page at this address." in html and "matches the given query" not in html
