@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the CSRF check reads a form: a body past REQUEST_BODY_MAX_BYTES is refused unread.
+    "procedures.uploads.RequestSizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "procedures.middleware.AdminListFiltersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -286,6 +288,16 @@ SOP_FILE_MAX_BYTES = int(os.environ.get("SOP_FILE_MAX_BYTES", 1024 * 1024))
 
 # Task outputs uploaded by staff.
 TASK_UPLOAD_MAX_BYTES = int(os.environ.get("TASK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+# A request body past this is refused by its Content-Length, unread, with a page saying so (413):
+# several output files in one form. nginx's client_max_body_size should match (docs/deploy.md).
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 50 * 1024 * 1024)
+# A file larger than any limit is counted and dropped as it arrives, never stored: the form gets
+# an empty stand-in of its size, refused by it (procedures/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "procedures.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 TASK_UPLOAD_EXTENSIONS = env_list(
     "TASK_UPLOAD_EXTENSIONS", "pdf,doc,docx,xls,xlsx,odt,ods,jpg,jpeg,png,txt"
 )
