@@ -73,6 +73,9 @@ class PositionInline(admin.TabularInline):
 class OfficeAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone", "sop_count", "position_count"]
     search_fields = ["name"]
+    # Explicit: the counts below group the rows, and a grouped query drops Meta.ordering (the
+    # office autocomplete's pages would come in no fixed order).
+    ordering = ["name"]
     fieldsets = [
         (None, {
             "fields": ["name", "time_zone"],
