@@ -1,3 +1,5 @@
+"""Middleware of sopflow: the site's language, the Content-Security-Policy, and odd addresses."""
+
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
@@ -100,7 +102,8 @@ class AdminListFiltersMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if isinstance(exception, OverflowError) and _is_admin_list(request) and ERROR_FLAG not in request.GET:
+        if isinstance(exception, OverflowError) and _is_admin_list(request):
+            # To the list with nothing but the flag: no loop, whatever else the address held.
             return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
         return None
 

@@ -152,6 +152,7 @@ def test_the_admins_date_hierarchy_and_sop_filter_take_odd_values_back_to_the_li
     client.force_login(cast.admin)
     for url in (reverse("admin:procedures_run_changelist") + "?started_at__year=" + "9" * 20,
                 reverse("admin:procedures_soprevision_changelist") + "?sop=%27",
+                reverse("admin:procedures_event_changelist") + f"?{ERROR_FLAG}=1&created_at__year=" + "9" * 20,
                 reverse("admin:procedures_task_changelist") + "?status__exact=nothing&due_at__gte=x"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].endswith(f"?{ERROR_FLAG}=1"), url
