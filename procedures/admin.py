@@ -16,6 +16,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
@@ -73,6 +74,9 @@ class PositionInline(admin.TabularInline):
 class OfficeAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone", "sop_count", "position_count"]
     search_fields = ["name"]
+    # Explicit: the counts below group the rows, and a grouped query drops Meta.ordering (the
+    # office autocomplete's pages would come in no fixed order).
+    ordering = ["name"]
     fieldsets = [
         (None, {
             "fields": ["name", "time_zone"],
@@ -330,7 +334,13 @@ class SopFilter(admin.SimpleListFilter):
         return [(str(pk), kode) for pk, kode in Sop.objects.values_list("pk", "kode")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(sop_id=self.value()) if self.value() else queryset
+        value = self.value()
+        if not value:
+            return queryset
+        # An id from the address: anything but one is the admin's "bad filter" (back to the list).
+        if not (value.isascii() and value.isdigit() and int(value) < 2**63):
+            raise IncorrectLookupParameters(value)
+        return queryset.filter(sop_id=int(value))
 
 
 @admin.register(SopRevision)

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from procedures.models import SopRevision, Task
@@ -50,7 +51,9 @@ class TaskWorkForm(forms.Form):
             del self.fields["decision"]
             del self.fields["reason"]
         if task.step.output:
-            self.fields["output_text"].help_text = _("Expected: %(output)s") % {"output": task.step.output}
+            # Escaped here: crispy-forms renders help texts as HTML (``|safe``), and the output
+            # comes from an SOP file.
+            self.fields["output_text"].help_text = escape(_("Expected: %(output)s") % {"output": task.step.output})
 
 
 class StartRunForm(forms.Form):

@@ -655,8 +655,20 @@ class TaskCheck(models.Model):
         constraints = [models.UniqueConstraint(fields=["task", "item"], name="task_check_once")]
 
 
+# File systems allow 255 bytes in a name, and a non-ASCII character takes 2-4 of them: a stored
+# name keeps at most this many (room left for the storage's "_abc1234" against a clash).
+STORED_NAME_BYTES = 120
+
+
 def task_file_path(instance: TaskFile, filename: str) -> str:
-    return f"runs/{instance.task.run_id}/{instance.task_id}/{filename}"
+    """Where an output file is stored: its name cut to STORED_NAME_BYTES of UTF-8, the extension
+    kept (``TaskFile.name`` keeps the name as uploaded, for display and download)."""
+    stem, dot, extension = filename.rpartition(".")
+    if not dot or len(extension.encode()) > 16:
+        stem, dot, extension = filename, "", ""
+    room = STORED_NAME_BYTES - len((dot + extension).encode())
+    stem = stem.encode()[:room].decode("utf-8", "ignore")
+    return f"runs/{instance.task.run_id}/{instance.task_id}/{stem}{dot}{extension}"
 
 
 class TaskFile(models.Model):

@@ -101,8 +101,13 @@ def reminders_due(*, now: dt.datetime | None = None) -> dict:
     return dict(sorted(due.items(), key=lambda item: item[0].get_username()))
 
 
+def _line(text: str) -> str:
+    """A text on one line: a line break typed into a subject must not forge a line of the email."""
+    return " ".join(str(text).split())
+
+
 def _shorten(text: str) -> str:
-    return Truncator(" ".join(text.split())).chars(KEGIATAN_CHARS)
+    return Truncator(_line(text)).chars(KEGIATAN_CHARS)
 
 
 def _local_time(moment: dt.datetime, office: Office) -> str:
@@ -125,7 +130,7 @@ def reminder_subject(tasks: Sequence[Task]) -> str:
 def reminder_body(user, tasks: Sequence[Task], *, now: dt.datetime) -> str:
     """The plain-text email: one block per task, overdue ones marked."""
     lines = [
-        _("Hello %(name)s,") % {"name": permissions.display_name(user)},
+        _("Hello %(name)s,") % {"name": _line(permissions.display_name(user))},
         "",
         _("These tasks are due within the next working hour or are overdue:"),
     ]
@@ -138,9 +143,10 @@ def reminder_body(user, tasks: Sequence[Task], *, now: dt.datetime) -> str:
         lines += [
             "",
             f"{number}. {mark}" + _("%(sop)s, step %(nomor)s: %(kegiatan)s") % {
-                "sop": task.run.revision.nama, "nomor": task.step.nomor, "kegiatan": _shorten(task.step.kegiatan)},
-            "   " + _("Run: %(perihal)s (#%(run)s)") % {"perihal": task.run.perihal, "run": task.run_id},
-            "   " + _("Position: %(position)s, %(office)s") % {"position": task.position.name, "office": office.name},
+                "sop": _line(task.run.revision.nama), "nomor": task.step.nomor, "kegiatan": _shorten(task.step.kegiatan)},
+            "   " + _("Run: %(perihal)s (#%(run)s)") % {"perihal": _line(task.run.perihal), "run": task.run_id},
+            "   " + _("Position: %(position)s, %(office)s") % {
+                "position": _line(task.position.name), "office": _line(office.name)},
             "   " + _("Due: %(time)s") % {"time": _local_time(task.due_at, office)},
             "   " + _("Open: %(url)s") % {"url": task_url(task)},
         ]

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -93,18 +94,25 @@ INSTALLED_APPS = [
     "django_htmx",
     # django-axes, named "Sign-in security" in the admin, which shows its lockouts (procedures.admin_accounts).
     "procedures.apps.SignInSecurityConfig",
+    "csp",
     "procedures",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Near the top: every response gets the policy, error pages and refused uploads included.
+    "procedures.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "procedures.middleware.SiteLanguageMiddleware",
+    "procedures.middleware.NulInAddressMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the CSRF check reads a form: a body past REQUEST_BODY_MAX_BYTES is refused unread.
+    "procedures.uploads.RequestSizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "procedures.middleware.AdminListFiltersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it locks out a login after repeated failures.
@@ -112,6 +120,30 @@ MIDDLEWARE = [
 ]
 
 CSRF_FAILURE_VIEW = "procedures.views.errors.csrf_failure"
+
+# Content-Security-Policy (django-csp; docs/deploy.md, "Security: content policy"): scripts,
+# styles, fonts and requests from this site only, no inline script or style, no eval, nothing
+# framed, no plugins. Bootstrap draws its small icons (select arrows, check marks) as data: SVG
+# images in its stylesheet, hence data: for images; an image cannot run script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# What /admin/ adds to it: the one inline <style> of Django's change list (a list without bulk
+# actions, e.g. the audit events), allowed by its hash, not by 'unsafe-inline'. Its text is
+# checked against the installed Django by tests/test_settings.py.
+CSP_ADMIN_STYLE_HASHES = ["'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='"]
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -282,6 +314,16 @@ SOP_FILE_MAX_BYTES = int(os.environ.get("SOP_FILE_MAX_BYTES", 1024 * 1024))
 
 # Task outputs uploaded by staff.
 TASK_UPLOAD_MAX_BYTES = int(os.environ.get("TASK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+# A request body past this is refused by its Content-Length, unread, with a page saying so (413):
+# several output files in one form. nginx's client_max_body_size should match (docs/deploy.md).
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 50 * 1024 * 1024)
+# A file larger than any limit is counted and dropped as it arrives, never stored: the form gets
+# an empty stand-in of its size, refused by it (procedures/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "procedures.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 TASK_UPLOAD_EXTENSIONS = env_list(
     "TASK_UPLOAD_EXTENSIONS", "pdf,doc,docx,xls,xlsx,odt,ods,jpg,jpeg,png,txt"
 )

@@ -389,7 +389,9 @@ def test_an_uploaded_file_is_the_output(client, cast):
     # A file gone from the storage is a 404 page, not a server error.
     signed_in(client, cast.user(KASI))
     path.unlink()
-    assert client.get(download).status_code == 404
+    response = client.get(download)
+    assert response.status_code == 404
+    assert "The file is no longer in the storage." in response.content.decode()
 
 
 def test_a_file_of_a_refused_type_shows_the_error_next_to_the_files(client, cast):
@@ -590,3 +592,161 @@ def test_the_task_page_costs_the_same_with_1_or_16_earlier_steps(client, cast):
     last = open_task(run)
     assert len(client.get(reverse("task-detail", args=[last.pk])).context["earlier"]) == 16
     assert queries(client, reverse("task-detail", args=[last.pk])) == few
+
+
+# ---------------------------------------------------------------------------------------------
+# Every state of a task renders, on its page and on its run's page
+# ---------------------------------------------------------------------------------------------
+
+
+def tasks_in_every_state(cast) -> dict[str, Task]:
+    """One task per state: waiting, in progress, done, sent back, cancelled (its run cancelled),
+    and done in a finished run."""
+    waiting_run = cast.start("003", perihal="Menunggu")
+    waiting = open_task(waiting_run)
+    claimed_run = cast.start("003", perihal="Dikerjakan")
+    claimed = engine.task_claim(task=open_task(claimed_run), user=cast.holder(open_task(claimed_run).position))
+    returned_run = cast.start("003", perihal="Dikembalikan")
+    drive(returned_run, cast, script={4: [("tidak", "Konsiderans kurang")]}, stop_at=5)
+    sent_back = returned_run.tasks.get(status=Task.Status.SENT_BACK)
+    done = returned_run.tasks.filter(status=Task.Status.DONE).first()
+    cancelled_run = cast.start("003", perihal="Dibatalkan")
+    cancelled = open_task(cancelled_run)
+    engine.run_cancel(run=cancelled_run, user=cast.admin, reason="Anggaran dialihkan")
+    finished_run = cast.start("003", perihal="Selesai")
+    drive(finished_run, cast)
+    finished_run.refresh_from_db()
+    assert finished_run.status == Run.Status.FINISHED
+    return {
+        "waiting": waiting, "in progress": claimed, "done": done, "sent back": sent_back,
+        "cancelled": Task.objects.get(pk=cancelled.pk), "done, run finished": finished_run.tasks.last(),
+    }
+
+
+def test_a_task_in_every_state_renders_on_its_page_and_its_runs_page(client, cast):
+    tasks = tasks_in_every_state(cast)
+    assert {name: task.status for name, task in tasks.items()} == {
+        "waiting": Task.Status.WAITING, "in progress": Task.Status.IN_PROGRESS, "done": Task.Status.DONE,
+        "sent back": Task.Status.SENT_BACK, "cancelled": Task.Status.CANCELLED,
+        "done, run finished": Task.Status.DONE,
+    }
+    for name, task in tasks.items():
+        for viewer in (cast.holder(task.position), cast.admin):
+            signed_in(client, viewer)
+            page = client.get(reverse("task-detail", args=[task.pk]))
+            assert page.status_code == 200, (name, viewer.username)
+            assert f'data-status="{task.status}"' in page.content.decode(), name
+            run_page = client.get(reverse("run-detail", args=[task.run_id]))
+            assert run_page.status_code == 200, (name, viewer.username)
+            partial = client.get(reverse("task-detail", args=[task.pk]), headers={"HX-Request": "true"})
+            assert partial.status_code == 200, (name, viewer.username)
+
+
+def test_a_cancelled_task_says_it_was_cancelled_with_the_run_and_why(client, cast):
+    task = tasks_in_every_state(cast)["cancelled"]
+    signed_in(client, cast.holder(task.position))
+    html = client.get(reverse("task-detail", args=[task.pk])).content.decode()
+    assert "Cancelled with the run: Anggaran dialihkan" in html
+    assert "Completed by" not in html
+
+
+def test_a_file_gone_from_the_storage_says_so_in_indonesian_on_the_404_page(client, cast, settings):
+    run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    upload = SimpleUploadedFile("jadwal.pdf", b"%PDF-1.4\n", content_type="application/pdf")
+    client.post(task_urls(task)["task-complete"], done_work(task, output_text="", files=[upload]))
+    stored = TaskFile.objects.get(task=task)
+    (settings.MEDIA_ROOT / stored.file.name).unlink()
+    settings.LANGUAGE_CODE = "id"
+    response = client.get(reverse("task-file", args=[stored.pk]))
+    assert response.status_code == 404
+    assert "Berkas ini tidak ada lagi di penyimpanan." in response.content.decode()
+
+
+def test_other_404s_show_the_plain_page_without_djangos_messages(client, cast):
+    signed_in(client, cast.user(KASI))
+    response = client.get(reverse("task-detail", args=[999999]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "There is no page at this address." in html and "matches the given query" not in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Uploads: long names, files and requests too large
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_long_non_ascii_file_name_is_stored_shortened_and_shown_whole(client, cast):
+    run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    name = "Laporan pembinaan Linmas — " + "ä" * 200 + ".pdf"  # past the file system's 255 bytes
+    upload = SimpleUploadedFile(name, b"%PDF-1.4\n", content_type="application/pdf")
+    response = client.post(task_urls(task)["task-complete"], done_work(task, output_text="", files=[upload]))
+    assert response.status_code == 302
+    stored = TaskFile.objects.get(task=task)
+    assert stored.name == name
+    assert Event.objects.get(task=task, transition="complete").files == [name]
+    on_disk = (settings.MEDIA_ROOT / stored.file.name)
+    assert on_disk.read_bytes() == b"%PDF-1.4\n"
+    assert len(on_disk.name.encode()) <= 128 and on_disk.name.endswith(".pdf")
+    download = client.get(reverse("task-file", args=[stored.pk]))
+    assert download.status_code == 200
+    assert "filename*=utf-8''Laporan" in download["Content-Disposition"]
+    html = client.get(task_urls(open_task(run))["task-detail"]).content.decode()
+    assert name in html
+
+
+class Unreadable:
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def test_a_request_past_the_body_limit_is_refused_unread_with_the_limits_stated(client, cast, settings):
+    settings.REQUEST_BODY_MAX_BYTES = 30 * 1024 * 1024
+    settings.TASK_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    before = snapshot()
+    response = client.generic(
+        "POST", task_urls(task)["task-complete"], b"", content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(45 * 1024 * 1024), HTTP_REFERER="http://testserver" + task_urls(task)["task-detail"],
+        **{"wsgi.input": Unreadable()})
+    assert response.status_code == 413
+    html = response.content.decode()
+    assert "What you sent is 45 MB; sopflow takes at most 30 MB at once, and a file of at most 10 MB." in html
+    assert f'href="http://testserver{task_urls(task)["task-detail"]}"' in html  # back to the task
+    assert "Content-Security-Policy" in response
+    assert snapshot() == before
+
+
+def test_a_file_past_every_limit_is_dropped_as_it_arrives_and_refused_by_its_size(client, cast, settings):
+    settings.TASK_UPLOAD_MAX_BYTES = settings.SOP_FILE_MAX_BYTES = 1024 * 1024
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    before = snapshot()
+    upload = SimpleUploadedFile("rekaman-rapat.pdf", b"x" * (3 * 1024 * 1024 + 1), content_type="application/pdf")
+    response = client.post(task_urls(task)["task-complete"], done_work(task, output_text="", files=[upload]))
+    assert response.status_code == 400
+    assert near(response.content.decode(), "files", "“rekaman-rapat.pdf” is 3.0 MB; a file may be at most 1.0 MB")
+    assert snapshot() == before
+
+
+def test_the_upload_handler_passes_a_file_on_until_the_limit_then_counts_and_drops_it(settings):
+    from procedures.uploads import SizeLimitUploadHandler
+
+    settings.TASK_UPLOAD_MAX_BYTES, settings.SOP_FILE_MAX_BYTES = 100, 50
+    handler = SizeLimitUploadHandler()
+    handler.new_file("files", "besar.pdf", "application/pdf", None)
+    assert handler.receive_data_chunk(b"x" * 60, 0) == b"x" * 60
+    assert handler.receive_data_chunk(b"x" * 60, 60) is None  # past 100: nothing more kept
+    assert handler.receive_data_chunk(b"x" * 60, 120) is None
+    stand_in = handler.file_complete(180)
+    assert (stand_in.name, stand_in.size, stand_in.read()) == ("besar.pdf", 180, b"")
+    small = SizeLimitUploadHandler()
+    small.new_file("files", "kecil.pdf", "application/pdf", None)
+    assert small.receive_data_chunk(b"x" * 100, 0) == b"x" * 100
+    assert small.file_complete(100) is None  # Django's own handlers have it

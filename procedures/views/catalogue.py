@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -16,15 +19,25 @@ from procedures.models import Run, Sop
 RUNS_PER_PAGE = 25
 
 
+# Dates a run list can be filtered by: the calendar's ends (year 1, year 9999) cannot be turned into
+# the moments a day starts and ends in every office's zone.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+DATE_RANGE = [
+    MinValueValidator(FIRST_DAY, message=_("Choose a date from 1900 to 2999.")),
+    MaxValueValidator(LAST_DAY, message=_("Choose a date from 1900 to 2999.")),
+]
+DATE_ATTRS = {"type": "date", "min": FIRST_DAY.isoformat(), "max": LAST_DAY.isoformat()}
+
+
 class RunFilterForm(forms.Form):
     """The run list's filters, sent by GET so that a filtered page can be bookmarked."""
 
     sop = forms.TypedChoiceField(label=_("SOP"), required=False, coerce=int, empty_value=None)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *Run.Status.choices])
-    started_from = forms.DateField(label=_("Started from"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    started_until = forms.DateField(label=_("Started until"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    started_from = forms.DateField(label=_("Started from"), required=False, validators=DATE_RANGE,
+                                   widget=forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"))
+    started_until = forms.DateField(label=_("Started until"), required=False, validators=DATE_RANGE,
+                                    widget=forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"))
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
     def __init__(self, *args, sops: list[Sop], **kwargs):
@@ -39,6 +52,13 @@ class RunFilterForm(forms.Form):
         for name, field in self.fields.items():
             css = "form-check-input" if name == "overdue" else "form-select" if name in ("sop", "status") else "form-control"
             field.widget.attrs["class"] = css
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("started_from"), data.get("started_until")
+        if start and end and end < start:
+            self.add_error("started_until", _("The end is before the start."))
+        return data
 
     def filters(self) -> dict:
         """The valid filters; an invalid field (a mistyped date) filters nothing and shows its error."""

@@ -1,11 +1,26 @@
 """Error pages in the site's style and language.
 
-Django's own handlers render ``templates/403.html``, ``404.html`` and ``500.html``; only the CSRF
-failure needs a view of ours, since Django's default one is an English page without the layout.
+Django's own handlers render ``templates/403.html`` and ``500.html`` (and ``400.html``); the 404
+and the CSRF failure have views of ours: a 404 may carry a message for the user (``Missing``),
+and Django's CSRF page is an English page without the layout.
 """
 
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+
+class Missing(Http404):
+    """A 404 whose message is written for the user, in their language: the 404 page shows it.
+
+    Other 404s (a mistyped address, ``get_object_or_404``) carry Django's English messages for
+    developers, which the page leaves out.
+    """
+
+
+def page_not_found(request, exception=None):
+    message = str(exception) if isinstance(exception, Missing) else ""
+    return render(request, "404.html", {"message": message}, status=404)
 
 
 def csrf_failure(request, reason: str = ""):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from procedures import engine, flowchart, permissions, selectors
 from procedures.forms import CancelRunForm, StartRunForm, TaskWorkForm
+from procedures.views.errors import Missing
 from procedures.models import Task
 
 
@@ -151,7 +152,7 @@ def task_file(request, pk: int):
     try:
         handle = task_file.file.open("rb")
     except (FileNotFoundError, OSError):
-        raise Http404(_("The file is no longer in the storage.")) from None
+        raise Missing(_("The file is no longer in the storage.")) from None
     return FileResponse(handle, as_attachment=True, filename=task_file.name)
 
 

@@ -7,3 +7,14 @@ document.addEventListener("submit", function (event) {
   // Disable after this event: the browser has already taken the clicked button's name/value (Ya/Tidak).
   setTimeout(function () { form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; }); }, 0);
 });
+
+// Approvals: a refused Setuju/Tolak (400 bad input, 403 not allowed, 409 someone was faster) is
+// swapped in like a success, so that the item shows the reason in place. (Not an hx-on attribute:
+// the Content-Security-Policy allows no inline script.)
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if (!event.target.closest || !event.target.closest("[data-swap-refusals]")) return;
+  if ([400, 403, 409].includes(event.detail.xhr.status)) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
