@@ -6,7 +6,7 @@ gunicorn serves the app (sopflow/gunicorn.conf.py, as bench/http_load.py starts 
 database, with persistent connections as in production. Client threads complete the runs of
 Bina Potensi Masyarakat step by step, each run by one client, as its steps' holders; meanwhile a
 fault thread terminates the app's PostgreSQL backends (``pg_terminate_backend``, by application
-name) every few hundred milliseconds and SIGKILLs a gunicorn worker twice. A request that fails
+name) six times and SIGKILLs a gunicorn worker twice within six seconds. A request that fails
 (a 500, a dropped connection) is simply tried again from the run's open task, as a person would
 reload the page. Every wait has a timeout and gunicorn is stopped whatever happens.
 """
@@ -44,10 +44,15 @@ pytestmark = [
 APP = "sopflow-fault-app"  # the application_name of gunicorn's connections: the only ones terminated
 CLIENTS = 4
 WORKERS = 3
-RUNS = 16
-LOAD_SECONDS = 8.0
-TERMINATE_EVERY = 0.5  # seconds between two rounds of pg_terminate_backend
-WORKER_KILLS = (2.5, 5.5)  # seconds into the load
+# More runs than the clients can finish: the load lasts LOAD_SECONDS on a fast machine too (a client
+# waits PAUSE between two requests, as a person would; at most ~4 × 40 completions a second).
+RUNS = 80
+PAUSE = 0.025
+LOAD_SECONDS = 10.0
+# Seconds into the load: terminate the app's backends, or SIGKILL a worker. Spaced, and none in
+# the last four seconds, so that on a slow machine too requests succeed between and after them.
+FAULTS = ((1.0, "terminate"), (1.7, "terminate"), (2.4, "kill"), (3.1, "terminate"), (3.8, "terminate"),
+          (4.5, "kill"), (5.2, "terminate"), (5.9, "terminate"))
 REQUEST_TIMEOUT = 10  # seconds, for every HTTP request (gunicorn's worker timeout is the same)
 
 
@@ -79,6 +84,7 @@ class Attempt:
 class Faults:
     terminated: Counter = field(default_factory=Counter)  # backend state at termination -> count
     killed_workers: list[tuple[int, float]] = field(default_factory=list)  # pid, when
+    last: float = 0.0  # time.monotonic() of the last fault
     error: BaseException | None = None
 
 
@@ -115,8 +121,7 @@ class Completer(threading.Thread):
                 user = self.holders[position_id]
                 outcome = self._complete(task_id, self.items[step_id], self.sessions[user])
                 self.attempts.append(Attempt(task_id, user, outcome, time.monotonic()))
-                if outcome not in ("302", "409"):
-                    time.sleep(0.05)  # a person reloads the page
+                time.sleep(PAUSE if outcome in ("302", "409") else 2 * PAUSE)  # a failure: reload the page
 
     def _complete(self, task_id: int, items: list[int], session: str) -> str:
         token = get_random_string(32)
@@ -138,23 +143,25 @@ class Completer(threading.Thread):
 
 
 def make_faults(faults: Faults, master: int, started: float, stop: threading.Event) -> None:
-    """Terminate the app's backends every TERMINATE_EVERY seconds; kill a worker at WORKER_KILLS."""
+    """Terminate the app's PostgreSQL backends, or kill a gunicorn worker, as FAULTS says."""
     try:
         db = psycopg("sopflow-fault-killer")
         cursor = db.cursor()
-        kills = list(WORKER_KILLS)
-        while not stop.wait(TERMINATE_EVERY):
-            cursor.execute("SELECT state, pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE application_name = %s AND datname = current_database()", [APP])
-            for state, done in cursor.fetchall():
-                if done:
-                    faults.terminated[state or "?"] += 1
-            if kills and time.monotonic() - started >= kills[0]:
-                kills.pop(0)
-                busy = worker_pids(master)
-                if busy:
-                    os.kill(busy[0], signal.SIGKILL)
-                    faults.killed_workers.append((busy[0], time.monotonic()))
+        for at, fault in FAULTS:
+            if stop.wait(max(0.0, started + at - time.monotonic())):
+                break
+            if fault == "terminate":
+                cursor.execute("SELECT state, pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE application_name = %s AND datname = current_database()", [APP])
+                for state, done in cursor.fetchall():
+                    if done:
+                        faults.terminated[state or "?"] += 1
+            else:
+                workers = worker_pids(master)
+                if workers:
+                    os.kill(workers[0], signal.SIGKILL)
+                    faults.killed_workers.append((workers[0], time.monotonic()))
+            faults.last = time.monotonic()
         db.close()
     except BaseException as error:  # reported by the test
         faults.error = error
@@ -277,11 +284,10 @@ def test_completions_survive_killed_connections_and_workers(world, tmp_path):
 
     outcomes = Counter(attempt.outcome for attempt in attempts)
     # The faults hit requests under way, and the site answered again after each.
-    assert len(faults.killed_workers) == len(WORKER_KILLS), faults
+    assert len(faults.killed_workers) == sum(fault == "kill" for _at, fault in FAULTS), faults
     assert faults.terminated["active"] + faults.terminated["idle in transaction"] > 0, faults.terminated
     assert any(attempt.outcome not in ("302", "409") for attempt in attempts), f"no request failed: {outcomes}"
-    last_kill = faults.killed_workers[-1][1]
-    assert any(attempt.outcome == "302" and attempt.at > last_kill + 0.5 for attempt in attempts), (
-        f"nothing succeeded after the last worker was killed ({outcomes})")
+    assert any(attempt.outcome == "302" and attempt.at > faults.last for attempt in attempts), (
+        f"nothing succeeded after the last fault ({outcomes})")
     problems = ledger_problems(revision, runs, attempts)
     assert not problems, "\n".join(problems) + f"\n(outcomes {dict(outcomes)}, {faults})\n" + log.read_text()[-3000:]
