@@ -46,13 +46,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn_start(*, database_url: str, static_root: str, workers: int, port: int, log: Path) -> subprocess.Popen:
-    """gunicorn with the production settings (DEBUG off but in the tiny test run) on the bench database."""
+def gunicorn_start(*, database_url: str, static_root: str, workers: int, port: int, log: Path,
+                   env: dict[str, str] | None = None) -> subprocess.Popen:
+    """gunicorn with the production settings (DEBUG off but in the tiny test run) on the bench database.
+
+    ``env`` adds to or overrides the environment given to gunicorn (the fault test's SECRET_KEY).
+    """
     env = {
         **os.environ,
         "DEBUG": os.environ.get("DEBUG", "0"), "SOPFLOW_HTTPS": "0", "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": database_url, "STATIC_ROOT": static_root,
         "GUNICORN_ACCESS_LOG": "", "GUNICORN_LOG_LEVEL": "warning",
+        **(env or {}),
     }
     command = [str(Path(sys.executable).with_name("gunicorn"))]
     config = ROOT / "sopflow" / "gunicorn.conf.py"

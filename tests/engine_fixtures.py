@@ -110,20 +110,17 @@ def build_cast() -> Cast:
     )
 
 
-@pytest.fixture(scope="module")
-def _module_cast(django_db_setup, django_db_blocker):
-    """The cast, built once per test module in a transaction that is rolled back after it.
+def built_for_module(django_db_blocker, build: Callable[[], object]):
+    """For a module-scoped fixture: yield ``build()``, made in a transaction rolled back after the module.
 
     Each test still runs in its own savepoint inside it (pytest-django's usual per-test atomic),
-    so every test starts from the freshly imported seeds and what it did is undone. This saves
-    importing five SOPs for each of the many tests. Not for ``transaction=True`` tests: use
-    ``build_cast()`` in those.
+    so every test starts from what ``build`` made and what it did is undone.
     """
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            built = build_cast()
+            built = build()
         except BaseException:
             outer.__exit__(*sys.exc_info())
             raise
@@ -131,6 +128,16 @@ def _module_cast(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def _module_cast(django_db_setup, django_db_blocker):
+    """The cast, built once per test module (``built_for_module``).
+
+    This saves importing five SOPs for each of the many tests. Not for ``transaction=True``
+    tests: use ``build_cast()`` in those.
+    """
+    yield from built_for_module(django_db_blocker, build_cast)
 
 
 @pytest.fixture
