@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -89,7 +89,7 @@ REVISIONS = ("A-prodeskel", "B-bina-potensi", "B-patroli")
 ADMIN_OBJECTS = ("A", "B", "missing")
 ADMIN_SINGLE = ("one", "missing")
 # Models whose admin rows belong to no office: one row (ADMIN_SINGLE) instead of one per office.
-SINGLE_ROW_MODELS = (Group, AccessAttempt, AccessLog, AccessFailureLog)
+SINGLE_ROW_MODELS = (Group, AccessAttempt)
 
 
 @dataclass
@@ -303,8 +303,6 @@ def _admin_rows(world: World) -> None:
                 "B": Event.objects.filter(run=world.runs["B-running"]).order_by("pk").first()},
         AccessAttempt: {"one": AccessAttempt.objects.create(**attempt, get_data="", post_data="",
                                                             failures_since_start=2)},
-        AccessLog: {"one": AccessLog.objects.create(**attempt)},
-        AccessFailureLog: {"one": AccessFailureLog.objects.create(**attempt)},
     }
     for objects in rows.values():
         objects["missing"] = None

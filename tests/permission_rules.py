@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.admin.utils import get_deleted_objects
 from django.contrib.auth import get_user_model
@@ -453,6 +453,16 @@ def template_page_get_only(world, who, label, method, cell) -> Expect:
     return page() if method == "GET" else not_allowed("a page without a form")
 
 
+def password_reset_expect(world, who, label, method, cell) -> Expect:
+    if method == "GET":
+        return page("anyone may ask for a reset link")
+    return redirect("/akun/lupa-kata-sandi/terkirim/", "the same answer whether the address is known or not")
+
+
+def reset_link_expect(world, who, label, method, cell) -> Expect:
+    return page("a link that is not valid says so (for every method)")
+
+
 def set_language_expect(world, who, label, method, cell) -> Expect:
     return redirect("/", "the language switch (a cookie, nothing written)")
 
@@ -463,6 +473,11 @@ SITE_RULES: dict[str, Rule] = {
     "logout": Rule(("-",), fixed("/keluar/"), logout_expect),
     "password_change": Rule(("-",), fixed("/akun/kata-sandi/"), signed_in(any_page)),
     "password_change_done": Rule(("-",), fixed("/akun/kata-sandi/selesai/"), signed_in(template_page_get_only)),
+    "password_reset": Rule(("-",), fixed("/akun/lupa-kata-sandi/", {"email": "tidak-ada@contoh.go.id"}),
+                           password_reset_expect),
+    "password_reset_done": Rule(("-",), fixed("/akun/lupa-kata-sandi/terkirim/"), template_page_get_only),
+    "password_reset_confirm": Rule(("-",), fixed("/akun/atur-ulang/MQ/tautan-tidak-sah/"), reset_link_expect),
+    "password_reset_complete": Rule(("-",), fixed("/akun/atur-ulang/selesai/"), template_page_get_only),
     "set_language": Rule(("-",), fixed("/i18n/setlang/", {"language": "id"}), set_language_expect),
     "task-detail": Rule(TASKS, task_cell(""), signed_in(seeing_task(lambda w, who, t, m, c: page()))),
     "task-claim": Rule(TASKS, task_cell("ambil/"), signed_in(post_only(seeing_task(claim_outcome)))),
@@ -507,7 +522,8 @@ HISTORY = Policy(add=NOBODY, change=NOBODY, delete=NOBODY)
 ADMIN_POLICY: dict[type, Policy] = {
     Group: Policy(),
     User: Policy(add=PERM_AND_CHANGE),  # adding a user is as strong as changing one (Django)
-    AccessAttempt: Policy(add=NOBODY), AccessLog: Policy(add=NOBODY), AccessFailureLog: Policy(add=NOBODY),
+    # Lockouts are only seen and lifted ("Buka kunci"); axes' own logs are not in the admin.
+    AccessAttempt: Policy(add=NOBODY, change=NOBODY),
     Office: Policy(), Position: Policy(), Holiday: Policy(),
     ActingAssignment: Policy(delete=SUPERUSER),  # tasks and events point at appointments
     SopRevision: HISTORY,
@@ -614,6 +630,8 @@ def changelist_data(world: World, model: type) -> dict:
     data = {"action": "delete_selected", "_selected_action": [str(row.pk)], "index": "0", "post": "yes"}
     if model is Run:
         data.update({"action": "cancel_runs", "reason": "Uji matriks"})
+    if model is AccessAttempt:
+        data["action"] = "unlock"  # the lockouts' list offers "Buka kunci" instead of deleting
     return data
 
 

@@ -48,13 +48,7 @@ CSRF_TOKEN = get_random_string(32)
 
 # Cells where the site is known to be wrong, each with the issue that will fix it. strict: once the
 # defect is fixed the test says so, and the entry must go.
-CANCELLED_TASK_PAGE = ("issue 11, must fix 5: a cancelled task's page is a 500 for everyone who may see it "
-                       "(task_panel.html reads completed_by.username of a task nobody completed); a refused "
-                       "action re-renders that page. Fixed with the templates, not here")
-KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    (key, label): CANCELLED_TASK_PAGE
-    for key in ("task-detail", "task-claim", "task-release", "task-complete") for label in ("A-cancelled", "B-cancelled")
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def test_every_url_pattern_has_an_expectation():
