@@ -1,0 +1,338 @@
+"""Where everything goes: the table's columns, the symbols' sizes, the rows and the pages.
+
+All lengths are millimetres. The table is No | Kegiatan | one column per Pelaksana | Kelengkapan |
+Waktu | Output | Keterangan. Rows are cut to the cells' wrapped text; a row taller than a page is
+split into parts, the later ones marked "(lanjutan)" and printed on the next pages, so that no text
+is ever dropped. Pages are filled evenly: the last page does not hold a lone step.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _, pgettext
+
+from procedures.flowchart.content import KEPUTUSAN, MULAI, SELESAI, Node, Sheet
+from procedures.flowchart.text import LINE, SMALL_SIZE, fit_labels, text_width, wrap
+
+TEXT_COLUMNS = ("no", "kegiatan", "kelengkapan", "waktu", "output", "keterangan")
+
+PAD = 1.2  # a cell's text from its lines
+HEAD_PAD = 0.6  # a role name from its column's lines: narrow columns need the room
+GRID = 0.2  # stroke of the table's lines
+INSET = 0.25  # the table's distance from the drawing's edge: half a line and some
+MIN_ROW = 16.0
+STRIP = 12.0  # the row at a page's head or foot that holds off-page connectors
+
+# Flows keep CLEAR_LINE from the table's lines (and so from the cells' text), CLEAR_SYMBOL from a
+# symbol they pass, PITCH from a parallel flow.
+CLEAR_LINE = 2.5
+CLEAR_SYMBOL = 0.8
+PITCH = 1.0
+LEG = 1.5  # a flow entering a symbol's top (or leaving its bottom for a run) turns this far from it
+ABOVE = LEG + CLEAR_LINE + 0.5  # room above a symbol in its row
+BELOW = CLEAR_LINE + 2.5  # room below: a flow to the next row turns CLEAR_LINE above the row line
+EXIT_GAP = 3.8  # from a decision down to its Selesai: the arrow and its Ya/Tidak
+
+CONNECTOR_W, CONNECTOR_H = 5.0, 5.6
+CONNECTOR_INSET = 4.7  # the connector's near edge from the strip's inner line: leads run in between
+LEAD_LEVELS = (CLEAR_LINE, CLEAR_LINE + PITCH)  # the horizontal leads to connectors, from the inner line
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Columns:
+    x: dict[str, float]
+    width: dict[str, float]
+    actor_x: list[float]
+    actor_width: float
+    total_width: float
+
+    def centre(self, column: int) -> float:
+        return self.actor_x[column] + self.actor_width / 2
+
+    def boundary(self, index: int) -> float:
+        """x of the line left of actor column ``index`` (``index == n`` is the right edge)."""
+        return self.actor_x[0] + index * self.actor_width
+
+    @property
+    def area(self) -> tuple[float, float]:
+        """The Pelaksana columns, left and right."""
+        return self.actor_x[0], self.boundary(len(self.actor_x))
+
+    @functools.cached_property
+    def lines(self) -> list[float]:
+        """x of every vertical line of the table."""
+        return sorted({self.x[key] for key in TEXT_COLUMNS} | set(self.actor_x) | {self.area[1], self.total_width})
+
+    @functools.cached_property
+    def slots(self) -> list[float]:
+        """Where flows may run vertically: across each role column, CLEAR_LINE from its lines, about
+        PITCH apart (the middle of a column is free in the rows where the column has no symbol)."""
+        result = []
+        span = self.actor_width - 2 * CLEAR_LINE
+        count = max(1, int(span / PITCH) + 1)
+        step = span / (count - 1) if count > 1 else 0.0
+        for left in self.actor_x:
+            result += [round(left + CLEAR_LINE + k * step, 3) for k in range(count)]
+        return result
+
+    def connector_fits(self, x: float) -> bool:
+        """Whether an off-page connector centred at ``x`` lies inside one role column, off its lines."""
+        left = self.actor_x[0]
+        index = int((x - left) // self.actor_width)
+        if not 0 <= index < len(self.actor_x):
+            return False
+        offset = x - self.actor_x[index]
+        margin = CONNECTOR_W / 2 + 0.5
+        return margin <= offset <= self.actor_width - margin
+
+
+def columns(width: float, actors: int) -> Columns:
+    # Many roles get more of the width: a symbol needs room beside it for the flows passing by.
+    actor = min(max(0.36 * width / actors, min(16.0, 0.56 * width / actors)), 30.0)
+    fixed = {"no": 7.0, "waktu": 14.0}
+    rest = width - sum(fixed.values()) - actors * actor
+    share = {"kegiatan": 0.38, "kelengkapan": 0.22, "output": 0.2, "keterangan": 0.2}
+    widths = {**fixed, **{key: rest * part for key, part in share.items()}}
+    x, cursor, actor_x = {}, 0.0, []
+    for key in ("no", "kegiatan", "actors", "kelengkapan", "waktu", "output", "keterangan"):
+        if key == "actors":
+            actor_x = [cursor + i * actor for i in range(actors)]
+            cursor += actors * actor
+            continue
+        x[key] = cursor
+        cursor += widths[key]
+    return Columns(x=x, width=widths, actor_x=actor_x, actor_width=actor, total_width=width)
+
+
+# ---------------------------------------------------------------------------------------------
+# Symbols: their sizes keep their shapes however narrow the column
+# ---------------------------------------------------------------------------------------------
+
+CAPSULE_RATIO = 1.8  # a terminator stays a capsule (at least 1.6:1), never the circle of a connector
+DIAMOND_RATIO = 1.6
+PROCESS_RATIO = 1.3
+
+
+@dataclass(frozen=True)
+class Shapes:
+    sizes: dict[str, tuple[float, float]]
+    exit: tuple[float, float]
+    exit_font: float
+    exit_text: str
+
+    def size(self, kind: str) -> tuple[float, float]:
+        return self.sizes.get(kind, self.sizes["proses"])
+
+
+def shapes(actor_width: float) -> Shapes:
+    room = min(actor_width - 2 * (CLEAR_LINE + CLEAR_SYMBOL), 0.55 * actor_width)
+
+    def fit(most_wide: float, most_high: float, ratio: float) -> tuple[float, float]:
+        width = min(room, most_wide)
+        return width, min(most_high, width / ratio)
+
+    capsule = fit(16.0, 6.5, CAPSULE_RATIO)
+    exit_ = fit(11.5, 4.6, CAPSULE_RATIO)
+    text = pgettext("flowchart terminator", "End")
+    # The word stays within the capsule's straight part.
+    font = min(SMALL_SIZE, (exit_[0] - exit_[1] * 0.6) / max(text_width(text, 1.0), 0.1))
+    return Shapes(
+        sizes={MULAI: capsule, SELESAI: capsule, "proses": fit(18.0, 6.5, PROCESS_RATIO),
+               KEPUTUSAN: fit(16.0, 9.0, DIAMOND_RATIO)},
+        exit=exit_, exit_font=font, exit_text=text,
+    )
+
+
+def has_exit(node: Node) -> bool:
+    """A decision one of whose answers ends the run: a small Selesai stands below it."""
+    return node.kind == KEPUTUSAN and (node.ya is None or node.tidak is None)
+
+
+def symbol_group_height(node: Node, sizes: Shapes) -> float:
+    height = sizes.size(node.kind)[1]
+    if has_exit(node):
+        height += EXIT_GAP + sizes.exit[1]
+    return height
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows and pages
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class RowPart:
+    """A step's row, or one part of it when it is taller than a page (``part`` 0 holds the symbol)."""
+
+    node: Node
+    part: int
+    cells: dict[str, list[str]]
+    height: float
+    y: float = 0.0
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.height
+
+
+def _text_height(lines: int) -> float:
+    return lines * LINE + 2 * PAD + 0.6
+
+
+def row_parts(node: Node, cols: Columns, sizes: Shapes, limit: float | None) -> list[RowPart]:
+    """A step's row, split into parts no taller than ``limit`` (a page's room) when it must be."""
+    texts = {
+        "no": str(node.nomor),
+        "kegiatan": node.kegiatan,
+        "kelengkapan": "\n".join(f"- {item}" for item in node.kelengkapan),
+        "waktu": node.waktu,
+        "output": node.output,
+        "keterangan": node.keterangan,
+    }
+    cells = {key: wrap(text, cols.width[key] - 2 * PAD) for key, text in texts.items()}
+    least = max(MIN_ROW, ABOVE + symbol_group_height(node, sizes) + BELOW)
+    height = max(least, _text_height(max(len(lines) for lines in cells.values())))
+    if limit is None or height <= limit:
+        return [RowPart(node, 0, cells, height)]
+    # Split: every part but the last as full as a page allows; the later ones begin "(lanjutan)".
+    fit = max(2, int((max(limit, least) - 2 * PAD - 0.6) / LINE))
+    marker = pgettext("flowchart row continued from the previous page", "(continued)")
+    number = cells.pop("no")
+    queues = {key: list(lines) for key, lines in cells.items()}
+    parts: list[RowPart] = []
+    while not parts or any(queues.values()):
+        first = not parts
+        chunk = {"no": number}
+        for key, lines in queues.items():
+            lead = [] if first or key != "kegiatan" else [marker]
+            take = fit - len(lead)
+            chunk[key] = lead + lines[:take]
+            del lines[:take]
+        longest = max(len(lines) for lines in chunk.values())
+        parts.append(RowPart(node, len(parts), chunk, max(least if first else 0.0, _text_height(longest))))
+    return parts
+
+
+@dataclass
+class Header:
+    first: float  # the row of "Pelaksana" and "Mutu Baku"
+    second: float  # the role names and Kelengkapan | Waktu | Output
+    role_size: float
+    roles: list[list[str]]
+    sub: dict[str, list[str]]
+
+    @property
+    def height(self) -> float:
+        return self.first + self.second
+
+
+def header(sheet: Sheet, cols: Columns) -> Header:
+    size, roles = fit_labels(list(sheet.columns), cols.actor_width - 2 * HEAD_PAD)
+    sub = {key: wrap(label, cols.width[key] - 2 * PAD, bold=True)
+           for key, label in (("kelengkapan", _("Requirements")), ("waktu", _("Time")), ("output", _("Output")))}
+    role_lines = max((len(lines) for lines in roles), default=1) * size * 1.25
+    second = max(role_lines, max(len(lines) for lines in sub.values()) * LINE) + 2 * PAD
+    return Header(first=LINE + 2 * PAD, second=second, role_size=size, roles=roles, sub=sub)
+
+
+@dataclass
+class PageLayout:
+    number: int
+    count: int
+    rows: list[RowPart]
+    top_strip: float | None  # y of the connector strip at the page's head, if any
+    bottom_strip: float | None
+    total_y: float | None  # y of the Jumlah Waktu row (last page)
+    height: float  # of the drawing
+
+
+@dataclass
+class Layout:
+    cols: Columns
+    shapes: Shapes
+    header: Header
+    total_lines: list[str]
+    total_height: float
+    pages: list[PageLayout] = field(default_factory=list)
+
+
+def _greedy(heights: list[float], *, first_room: float, room: float, total: float, cap: float) -> list[tuple[int, int]]:
+    """Pages as (first, end) unit indexes: each filled up to ``cap``; the last also holds the total row."""
+    rest = [0.0] * (len(heights) + 1)
+    for i in range(len(heights) - 1, -1, -1):
+        rest[i] = rest[i + 1] + heights[i]
+    pages: list[tuple[int, int]] = []
+    i, n = 0, len(heights)
+    while True:
+        available = first_room if not pages else room
+        if rest[i] + total <= available and rest[i] <= cap:
+            pages.append((i, n))
+            return pages
+        start, used = i, 0.0
+        while i < n and used + heights[i] <= min(cap, available - STRIP):
+            used += heights[i]
+            i += 1
+        if i == n and i - start > 1:
+            i -= 1  # the total row stands under the last step: the last step moves over with it
+        if i == start and i < n:
+            i += 1  # a unit taller than the room (parts are cut to fit a page; only tiny test pages)
+        pages.append((start, i))
+        if i == n:  # the total row alone did not fit under the last step
+            pages.append((n, n))
+            return pages
+
+
+def paginate(units: list[RowPart], *, inner: float, header_height: float, total: float) -> list[list[RowPart]]:
+    """The units on pages of ``inner`` mm, as evenly filled as the fewest pages allow."""
+    heights = [unit.height for unit in units]
+    first_room = inner - header_height
+    room = first_room - STRIP
+    pages = _greedy(heights, first_room=first_room, room=room, total=total, cap=float("inf"))
+    if len(pages) > 1:
+        low, high = max(heights, default=0.0), first_room
+        for _step in range(24):
+            middle = (low + high) / 2
+            if len(_greedy(heights, first_room=first_room, room=room, total=total, cap=middle)) <= len(pages):
+                high = middle
+            else:
+                low = middle
+        pages = _greedy(heights, first_room=first_room, room=room, total=total, cap=high)
+    return [units[start:end] for start, end in pages]
+
+
+def layout_sheet(sheet: Sheet, *, width: float, height: float | None) -> Layout:
+    """Columns, rows and pages of a drawing ``width`` wide; one page of any height if ``height`` is None."""
+    cols = columns(width - 2 * INSET, len(sheet.columns))
+    sizes = shapes(cols.actor_width)
+    head = header(sheet, cols)
+    total_lines = wrap(sheet.total, cols.width["waktu"] + cols.width["output"] - 2 * PAD, bold=True) or [""]
+    total_height = max(len(total_lines) * LINE + 2 * PAD, 7.0)
+    result = Layout(cols=cols, shapes=sizes, header=head, total_lines=total_lines, total_height=total_height)
+    inner = None if height is None else height - 2 * INSET
+    limit = None if inner is None else inner - head.height - 2 * STRIP
+    units = [part for node in sheet.nodes for part in row_parts(node, cols, sizes, limit)]
+    if inner is None:
+        groups = [units]
+    else:
+        groups = paginate(units, inner=inner, header_height=head.height, total=total_height)
+    for number, rows in enumerate(groups, start=1):
+        first, last = number == 1, number == len(groups)
+        y = head.height
+        top = None if first else y
+        y += 0 if first else STRIP
+        for row in rows:
+            row.y = y
+            y += row.height
+        bottom = None if last else y
+        y += 0 if last else STRIP
+        total_y = y if last else None
+        page_height = height if height is not None else y + total_height + 0.5
+        result.pages.append(PageLayout(number=number, count=len(groups), rows=rows, top_strip=top,
+                                       bottom_strip=bottom, total_y=total_y, height=page_height))
+    return result
+
