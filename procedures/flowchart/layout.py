@@ -184,8 +184,20 @@ def _text_height(lines: int) -> float:
     return lines * LINE + 2 * PAD + 0.6
 
 
-def row_parts(node: Node, cols: Columns, sizes: Shapes, limit: float | None) -> list[RowPart]:
-    """A step's row, split into parts no taller than ``limit`` (a page's room) when it must be."""
+@dataclass
+class RowSpec:
+    """A step's row before it is set on pages: its cells' lines, and the height its symbol needs."""
+
+    node: Node
+    cells: dict[str, list[str]]
+    least: float
+
+    @property
+    def height(self) -> float:
+        return max(self.least, _text_height(max(len(lines) for lines in self.cells.values())))
+
+
+def row_spec(node: Node, cols: Columns, sizes: Shapes) -> RowSpec:
     texts = {
         "no": str(node.nomor),
         "kegiatan": node.kegiatan,
@@ -195,27 +207,59 @@ def row_parts(node: Node, cols: Columns, sizes: Shapes, limit: float | None) -> 
         "keterangan": node.keterangan,
     }
     cells = {key: wrap(text, cols.width[key] - 2 * PAD) for key, text in texts.items()}
-    least = max(MIN_ROW, ABOVE + symbol_group_height(node, sizes) + BELOW)
-    height = max(least, _text_height(max(len(lines) for lines in cells.values())))
-    if limit is None or height <= limit:
-        return [RowPart(node, 0, cells, height)]
-    # Split: every part but the last as full as a page allows; the later ones begin "(lanjutan)".
-    fit = max(2, int((max(limit, least) - 2 * PAD - 0.6) / LINE))
-    marker = pgettext("flowchart row continued from the previous page", "(continued)")
-    number = cells.pop("no")
-    queues = {key: list(lines) for key, lines in cells.items()}
-    parts: list[RowPart] = []
-    while not parts or any(queues.values()):
-        first = not parts
-        chunk = {"no": number}
-        for key, lines in queues.items():
-            lead = [] if first or key != "kegiatan" else [marker]
-            take = fit - len(lead)
-            chunk[key] = lead + lines[:take]
-            del lines[:take]
-        longest = max(len(lines) for lines in chunk.values())
-        parts.append(RowPart(node, len(parts), chunk, max(least if first else 0.0, _text_height(longest))))
-    return parts
+    return RowSpec(node, cells, max(MIN_ROW, ABOVE + symbol_group_height(node, sizes) + BELOW))
+
+
+class _Cursor:
+    """How far the pages have got through a row that is split: the lines of each column set so far."""
+
+    def __init__(self, spec: RowSpec):
+        self.spec, self.part = spec, 0
+        self.taken = {key: 0 for key in spec.cells}
+
+    @property
+    def done(self) -> bool:
+        return self.part > 0 and all(self.taken[key] >= len(lines) for key, lines in self.spec.cells.items())
+
+    def _chunk(self, fit: int | None) -> dict[str, list[str]]:
+        """The next part's lines: ``fit`` lines a column (all that is left if None); after the first
+        part the Kegiatan column begins "(lanjutan)" and every part repeats the step's number."""
+        chunk = {}
+        for key, lines in self.spec.cells.items():
+            if key == "no":
+                chunk[key] = lines
+                continue
+            lead = [pgettext("flowchart row continued from the previous page", "(continued)")] \
+                if self.part and key == "kegiatan" else []
+            start = self.taken[key]
+            end = len(lines) if fit is None else start + max(0, fit - len(lead))
+            chunk[key] = lead + lines[start:end]
+        return chunk
+
+    def _height(self, chunk: dict[str, list[str]]) -> float:
+        lines = max(len(lines) for lines in chunk.values())
+        return max(self.spec.least if self.part == 0 else 0.0, _text_height(lines))
+
+    def height(self, fit: int | None = None) -> float:
+        """The height of the next part (``fit`` lines a column, or all that is left)."""
+        return self._height(self._chunk(fit))
+
+    def take(self, fit: int | None = None) -> RowPart:
+        chunk = self._chunk(fit)
+        part = RowPart(self.spec.node, self.part, chunk, self._height(chunk))
+        for key, lines in chunk.items():
+            if key != "no":
+                self.taken[key] += len(lines) - (1 if self.part and key == "kegiatan" else 0)
+        self.part += 1
+        return part
+
+    def fits(self, room: float) -> int | None:
+        """How many lines a part may hold in ``room`` mm, or None if too few (a first part needs its
+        symbol's height and three lines, a later one three lines)."""
+        fit = int((room - 2 * PAD - 0.6) / LINE)
+        if fit < 3 or (self.part == 0 and room < self.spec.least):
+            return None
+        return fit
 
 
 @dataclass
@@ -261,48 +305,60 @@ class Layout:
     pages: list[PageLayout] = field(default_factory=list)
 
 
-def _greedy(heights: list[float], *, first_room: float, room: float, total: float, cap: float) -> list[tuple[int, int]]:
-    """Pages as (first, end) unit indexes: each filled up to ``cap``; the last also holds the total row."""
-    rest = [0.0] * (len(heights) + 1)
-    for i in range(len(heights) - 1, -1, -1):
-        rest[i] = rest[i + 1] + heights[i]
-    pages: list[tuple[int, int]] = []
-    i, n = 0, len(heights)
+def _pages(specs: list[RowSpec], *, first_room: float, room: float, total: float, cap: float) -> list[list[RowPart]]:
+    """The rows on pages, each page filled up to ``cap``; the last page also holds the total row.
+    A row is never split unless it is taller than a page's room: then it fills the room left on the
+    page it begins on and goes on over the next pages."""
+    split_above = room - STRIP  # the rows' room on a page with a strip at its head and foot
+    pages: list[list[RowPart]] = []
+    i, cursor = 0, None  # the next row, and how far into it when it is being split
     while True:
         available = first_room if not pages else room
-        if rest[i] + total <= available and rest[i] <= cap:
-            pages.append((i, n))
+        rows_room = min(cap, available - STRIP)
+        left = [cursor.height() if cursor and k == i else specs[k].height for k in range(i, len(specs))]
+        if sum(left) + total <= available and sum(left) <= cap:  # the rest and the total row fit: last page
+            page = [cursor.take() if cursor and k == i else _Cursor(specs[k]).take() for k in range(i, len(specs))]
+            pages.append(page)
             return pages
-        start, used = i, 0.0
-        while i < n and used + heights[i] <= min(cap, available - STRIP):
-            used += heights[i]
-            i += 1
-        if i == n and i - start > 1:
+        page, used = [], 0.0
+        while i < len(specs):
+            row = cursor if cursor is not None else _Cursor(specs[i])
+            if used + row.height() <= rows_room:
+                page.append(row.take())
+                used += page[-1].height
+                i, cursor = i + 1, None
+                continue
+            tall = specs[i].height > split_above
+            fit = row.fits(rows_room - used) if tall else None
+            if (tall and fit is not None) or not page:  # (on an empty page a row goes whatever its height:
+                page.append(row.take(fit))              # taller than the cap, or a page too small to split on)
+                i, cursor = (i + 1, None) if fit is None or row.done else (i, row)
+            break
+        if i == len(specs) and cursor is None and len(page) > 1 and page[-1].part == 0:
             i -= 1  # the total row stands under the last step: the last step moves over with it
-        if i == start and i < n:
-            i += 1  # a unit taller than the room (parts are cut to fit a page; only tiny test pages)
-        pages.append((start, i))
-        if i == n:  # the total row alone did not fit under the last step
-            pages.append((n, n))
+            page.pop()
+        pages.append(page)
+        if i == len(specs) and cursor is None:  # the total row alone did not fit under the last step
+            pages.append([])
             return pages
 
 
-def paginate(units: list[RowPart], *, inner: float, header_height: float, total: float) -> list[list[RowPart]]:
-    """The units on pages of ``inner`` mm, as evenly filled as the fewest pages allow."""
-    heights = [unit.height for unit in units]
+def paginate(specs: list[RowSpec], *, inner: float, header_height: float, total: float) -> list[list[RowPart]]:
+    """The rows on pages of ``inner`` mm, as evenly filled as the fewest pages allow."""
     first_room = inner - header_height
     room = first_room - STRIP
-    pages = _greedy(heights, first_room=first_room, room=room, total=total, cap=float("inf"))
+    pages = _pages(specs, first_room=first_room, room=room, total=total, cap=float("inf"))
     if len(pages) > 1:
-        low, high = max(heights, default=0.0), first_room
+        low = min(max((spec.height for spec in specs if spec.height <= room - STRIP), default=0.0), first_room)
+        high = first_room
         for _step in range(24):
             middle = (low + high) / 2
-            if len(_greedy(heights, first_room=first_room, room=room, total=total, cap=middle)) <= len(pages):
+            if len(_pages(specs, first_room=first_room, room=room, total=total, cap=middle)) <= len(pages):
                 high = middle
             else:
                 low = middle
-        pages = _greedy(heights, first_room=first_room, room=room, total=total, cap=high)
-    return [units[start:end] for start, end in pages]
+        pages = _pages(specs, first_room=first_room, room=room, total=total, cap=high)
+    return pages
 
 
 def layout_sheet(sheet: Sheet, *, width: float, height: float | None) -> Layout:
@@ -314,12 +370,11 @@ def layout_sheet(sheet: Sheet, *, width: float, height: float | None) -> Layout:
     total_height = max(len(total_lines) * LINE + 2 * PAD, 7.0)
     result = Layout(cols=cols, shapes=sizes, header=head, total_lines=total_lines, total_height=total_height)
     inner = None if height is None else height - 2 * INSET
-    limit = None if inner is None else inner - head.height - 2 * STRIP
-    units = [part for node in sheet.nodes for part in row_parts(node, cols, sizes, limit)]
+    specs = [row_spec(node, cols, sizes) for node in sheet.nodes]
     if inner is None:
-        groups = [units]
+        groups = [[_Cursor(spec).take() for spec in specs]]
     else:
-        groups = paginate(units, inner=inner, header_height=head.height, total=total_height)
+        groups = paginate(specs, inner=inner, header_height=head.height, total=total_height)
     for number, rows in enumerate(groups, start=1):
         first, last = number == 1, number == len(groups)
         y = head.height

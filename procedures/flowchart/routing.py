@@ -320,7 +320,8 @@ class Canvas:
                 ) -> tuple[list[float], list[float]]:
         """The x intervals a vertical run from ``y0`` to ``y1`` may not take, merged and sorted.
         A run ending ``into`` the same side of the same step may join another that does (they merge
-        on the way in). ``mode`` 1 lets it share a slot with any flow, 2 also pass labels (last resorts)."""
+        on the way in). ``mode`` 1 lets it share a slot with any flow, 2 also pass labels, 3 also
+        connectors (last resorts: only symbols are never passed)."""
         intervals = []
         k = bisect_right(self.row_bottoms, y0)
         while k < len(self.spans) and self.spans[k][0] < y1:
@@ -332,7 +333,7 @@ class Canvas:
             for x, a, b, end in self.runs:
                 if a < y1 + RUN_GAP and b > y0 - RUN_GAP and (into is None or end != into):
                     intervals.append((x - PITCH + EPS, x + PITCH - EPS))
-        for x0, b0, x1, b1 in self.blocks if mode < 2 else self.connector_blocks:
+        for x0, b0, x1, b1 in self.blocks if mode < 2 else self.connector_blocks if mode == 2 else ():
             if b0 < y1 and b1 > y0:
                 intervals.append((x0, x1))
         intervals.sort()
@@ -445,7 +446,7 @@ class Canvas:
         inner, sign, edge = self.strip(where)
         if mode < 2:
             attaches = [a for a in map(self._clear_of_labels, attaches) if a is not None]
-        fits = [c for c in self.cols.slots if self.cols.connector_fits(c) and (mode == 2 or self._slot_free(where, c))]
+        fits = [c for c in self.cols.slots if self.cols.connector_fits(c) and (mode >= 2 or self._slot_free(where, c))]
         best = None
         for a in attaches:
             if a.other_below is not None and a.other_below != (edge > a.y):
@@ -457,7 +458,7 @@ class Canvas:
                 cost = a.penalty + abs(x - a.anchor)
                 if best is not None and cost >= best[0]:
                     break
-                if (self.cols.connector_fits(x) and (mode == 2 or self._slot_free(where, x))
+                if (self.cols.connector_fits(x) and (mode >= 2 or self._slot_free(where, x))
                         and self.free(x, merged)):
                     best = (cost, a, x, x, None)
                     break
@@ -488,8 +489,7 @@ class Canvas:
         top, bottom = (edge, edge + CONNECTOR_H) if where == "bottom" else (edge - CONNECTOR_H, edge)
         connector = Connector(pair, where, x, top, bottom)
         self.connectors.append(connector)
-        strip_top = self.page.bottom_strip if where == "bottom" else self.page.top_strip
-        self._block_connector((x - CONNECTOR_W / 2 - 0.5, strip_top, x + CONNECTOR_W / 2 + 0.5, strip_top + STRIP))
+        self._block_connector((x - CONNECTOR_W / 2 - 0.5, top - 0.3, x + CONNECTOR_W / 2 + 0.5, bottom + 0.3))
         self.segments += [((x - CONNECTOR_W / 2, top), (x + CONNECTOR_W / 2, top)),
                           ((x - CONNECTOR_W / 2, bottom), (x + CONNECTOR_W / 2, bottom)),
                           ((x - CONNECTOR_W / 2, top), (x - CONNECTOR_W / 2, bottom)),
@@ -826,7 +826,7 @@ class Router:
     def _search(self, canvas: Canvas, src: Symbol, side: str, ends: list[Attach], ignore):
         """The cheapest way from ``src`` to one of ``ends``: by the planned side, then a spare side,
         then sharing a slot, then (last resort) passing a label. Returns (found, shared)."""
-        for mode in (0, 1, 2):
+        for mode in (0, 1, 2, 3):
             for out in self._spare_sides(src, side):
                 found = canvas.best(out_attaches(src, out), ends, ignore, mode=mode)
                 if found is not None:
@@ -885,7 +885,7 @@ class Router:
             part = "out" if side else "in"
             points = canvas.place_beside(pair, attach, x, on_page=False, part=part)
             return canvas.add_flow(Flow(edge, points if side else points[::-1], part=part))
-        for mode in (1, 2):
+        for mode in (1, 2, 3):
             for out in sides:
                 attaches = out_attaches(symbol, out) if side else in_attaches(symbol)
                 flow = self._half(canvas, edge, attaches, where, ignore, pair, "out" if side else "in", mode)
