@@ -13,7 +13,7 @@ import pytest
 from django.utils import translation
 
 from procedures import flowchart
-from procedures.flowchart import KEPUTUSAN, MULAI, PROSES, SELESAI, Node, Sheet
+from procedures.flowchart import KEPUTUSAN, Node, Sheet
 from procedures.flowchart.text import fit_labels
 from procedures.library import sop_import_files
 from procedures.models import SopRevision, Step

@@ -250,6 +250,23 @@ def test_a_4000_character_note_prints_whole_over_continued_pages(cast):
     assert len(page_sizes(content)) >= 3
 
 
+def test_a_sheet_of_12_roles_with_long_names_prints_every_name_and_step(cast):
+    from bench.sheets import generated_sop
+
+    roles = ("Kepala Seksi Pengembangan Kapasitas Kelembagaan Masyarakat Kampung/Kelurahan", "Sekretaris",
+             "Kepala Sub Bagian Umum dan Kepegawaian", *(f"Kepala Seksi Pemberdayaan {i}" for i in range(1, 10)))
+    data = yaml.safe_load(generated_sop(kode="dua-belas-peran", instansi="Kantor Uji Peran", steps=30, roles=roles))
+    revision = imported(data, "peran.yaml")
+    with translation.override("id"):
+        content = pdf.render_sop_pdf(revision)
+    text = pdf_text(content)
+    joined = "".join(text.replace("- ", "").split())  # a role name may be hyphenated over two lines
+    for role in roles:
+        assert "".join(role.split()) in joined, role
+    for step in revision.steps.all():
+        assert normalise(step.kegiatan) in text, step.nomor
+
+
 def test_the_total_prints_as_sums_are_written_never_carrying_jam_into_hari(cast):
     revision = cast.revision("000")
     revision.jumlah_waktu = "2 hari 27 jam 75 menit"

@@ -13,8 +13,13 @@ The rules that make a clean sheet, each kept by construction:
 - Where a flow crosses a page break it ends at an off-page connector in the strip at the page's
   foot (or head, going back) and goes on from its twin on the other page. A connector lies within one
   role column, off its lines; the pairs are lettered in reading order once everything is routed.
-- A Ya/Tidak label goes beside its flow's first stretch, in its step's row, where it crosses no line
-  (grid, flow, symbol, connector); flows routed later keep out of it.
+- A Ya/Tidak label goes beside its flow's first stretches, in its step's row, where it crosses no
+  line (grid, flow, symbol, connector); flows routed later keep out of it.
+
+When no slot is free (sheets far more crowded than any office writes), in this order: runs into the
+same side of one step merge; the flow ends at a pair of connectors standing beside its two steps (a
+numbered circle on one page, a lettered pentagon across a page break); only then does it share a
+slot with another flow, marked ``shared`` (``data-shared`` in the drawing).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from django.utils.translation import gettext as _
 
 from procedures.flowchart.content import KEPUTUSAN, Edge, Sheet
 from procedures.flowchart.layout import (
+    ABOVE,
+    BELOW,
     CLEAR_LINE,
     CLEAR_SYMBOL,
     CONNECTOR_H,
@@ -38,8 +45,6 @@ from procedures.flowchart.layout import (
     LEG,
     PITCH,
     STRIP,
-    ABOVE,
-    BELOW,
     Layout,
     PageLayout,
     has_exit,
