@@ -192,7 +192,7 @@ class RowSpec:
     cells: dict[str, list[str]]
     least: float
 
-    @property
+    @functools.cached_property
     def height(self) -> float:
         return max(self.least, _text_height(max(len(lines) for lines in self.cells.values())))
 
@@ -242,6 +242,8 @@ class _Cursor:
 
     def height(self, fit: int | None = None) -> float:
         """The height of the next part (``fit`` lines a column, or all that is left)."""
+        if self.part == 0 and fit is None:
+            return self.spec.height
         return self._height(self._chunk(fit))
 
     def take(self, fit: int | None = None) -> RowPart:
@@ -311,12 +313,15 @@ def _pages(specs: list[RowSpec], *, first_room: float, room: float, total: float
     page it begins on and goes on over the next pages."""
     split_above = room - STRIP  # the rows' room on a page with a strip at its head and foot
     pages: list[list[RowPart]] = []
+    after = [0.0] * (len(specs) + 1)  # the height of the rows from i on
+    for k in range(len(specs) - 1, -1, -1):
+        after[k] = after[k + 1] + specs[k].height
     i, cursor = 0, None  # the next row, and how far into it when it is being split
     while True:
         available = first_room if not pages else room
         rows_room = min(cap, available - STRIP)
-        left = [cursor.height() if cursor and k == i else specs[k].height for k in range(i, len(specs))]
-        if sum(left) + total <= available and sum(left) <= cap:  # the rest and the total row fit: last page
+        left = after[i] if cursor is None else after[i + 1] + cursor.height()
+        if left + total <= available and left <= cap:  # the rest and the total row fit: last page
             page = [cursor.take() if cursor and k == i else _Cursor(specs[k]).take() for k in range(i, len(specs))]
             pages.append(page)
             return pages
