@@ -247,6 +247,9 @@ class _Cursor:
         return self._height(self._chunk(fit))
 
     def take(self, fit: int | None = None) -> RowPart:
+        if self.part == 0 and fit is None:  # the whole row, as most are
+            self.part, self.taken = 1, {key: len(lines) for key, lines in self.spec.cells.items()}
+            return RowPart(self.spec.node, 0, self.spec.cells, self.spec.height)
         chunk = self._chunk(fit)
         part = RowPart(self.spec.node, self.part, chunk, self._height(chunk))
         for key, lines in chunk.items():
