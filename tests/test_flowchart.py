@@ -209,6 +209,14 @@ def test_a_role_name_too_wide_shrinks_then_hyphenates_never_breaking_a_word_sile
     assert joined == "Pemberdayaan Kelembagaan", lines
 
 
+def test_a_role_name_of_one_20000_character_word_is_cut_with_hyphens_and_kept_whole():
+    word = "".join(random.Random(5).choice("abcdefghij") for _ in range(20_000))
+    size, (lines,) = fit_labels([f"Kepala {word}"], 13.0)
+    assert all(flowchart.text_width(line, size, bold=True) <= 13.0 for line in lines)
+    assert lines[0] == "Kepala" and all(line.endswith("-") for line in lines[1:-1])
+    assert "".join(line[:-1] for line in lines[1:-1]) + lines[-1] == word
+
+
 def test_long_role_names_print_whole_in_the_header():
     roles = ("Kepala Seksi Pengembangan Kapasitas Kelembagaan Masyarakat Kampung/Kelurahan",
              "Sekretaris", "Kepala Sub Bagian Umum dan Kepegawaian") + tuple(f"Kasi {i}" for i in range(7))

@@ -165,6 +165,9 @@ def _hyphenate(piece: str, limit: float, font: _Font) -> list[str]:
     """A piece too wide for a line, split at Indonesian syllable breaks, each part but the last ending in
     a hyphen; where no syllable break fits, at the last character that fits (still with a hyphen)."""
     hyphen = font.advance("-")
+    if len(piece) > 40:  # no word of a role name is this long: cut it in one pass, each part with a hyphen
+        *parts, last = _cut(piece, limit, font, hyphen=hyphen)
+        return [part + "-" for part in parts] + [last]
     parts = []
     while font.units(piece) > limit:
         head = next((left for left, _right in _hyphenator().iterate(piece)
