@@ -1,18 +1,39 @@
-"""SOP sheets: PDF render time (000 and a generated 100-step, 8-role SOP) and the import of 1,000
-generated SOP files through the library, as `import_sops` and the admin do it."""
+"""SOP sheets: PDF render time (000 and a generated 100-step, 8-role SOP), the wrapping of long
+unbroken words, and the import of 1,000 generated SOP files through the library, as `import_sops`
+and the admin do it.
+
+The sheet figures alone, on a scratch SQLite database, without the rest of the bench:
+
+    .venv/bin/python -m bench.sheets            # BENCH_PDF_REPEAT=5 for more renders
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import yaml
 
-from bench.data import SEEDS, office_name, seed_copy
-from procedures.library import sop_import_files
-from procedures.models import SopRevision
+if __name__ == "__main__":  # settings read the database's place when Django starts: before any import of it
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ["SOPFLOW_VAR_DIR"] = tempfile.mkdtemp(prefix="sopflow-sheets-")
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sopflow.settings")
+    import django
 
-PDF_GOALS = {"000": 0.5, "generated_100": 2.0}  # the generated sheet has BENCH_PDF_STEPS steps (100)
+    django.setup()
+
+from bench.data import SEEDS, office_name, seed_copy  # noqa: E402
+from procedures.library import sop_import_files  # noqa: E402
+from procedures.models import SopRevision  # noqa: E402
+
+PDF_GOALS = {"000": 0.4, "generated_100": 2.0}  # the generated sheet has BENCH_PDF_STEPS steps (100)
+WRAP_WORDS = (2_000, 5_000, 20_000)  # characters of one unbroken word (issue 11: 10 s, then minutes)
 IMPORT_GOAL = 10.0
 ROLES = ("Kepala Dinas", "Sekretaris", "Kabid Pelayanan", "Kabid Pengawasan", "Kasi Pelayanan",
          "Kasi Pengawasan", "Staf Pelayanan", "Staf Pengawasan")
@@ -39,12 +60,15 @@ def generated_sop(*, kode: str, instansi: str, steps: int = 100, roles=ROLES) ->
 
 
 def _render_times(render, revision, repeat: int = 3) -> dict:
-    samples = []
+    """Wall time (the goal) and this process's CPU time (steadier on a machine others share)."""
+    samples, cpu = [], []
     for _ in range(repeat):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         pdf = render(revision, paper="a4")
         samples.append(time.perf_counter() - began)
-    return {"first_s": round(samples[0], 3), "median_s": round(statistics.median(samples), 3), "bytes": len(pdf)}
+        cpu.append(time.process_time() - began_cpu)
+    return {"first_s": round(samples[0], 3), "median_s": round(statistics.median(samples), 3),
+            "cpu_median_s": round(statistics.median(cpu[1:] or cpu), 3), "bytes": len(pdf)}
 
 
 def pdf_measure(*, repeat: int = 3, steps: int = 100) -> dict:
@@ -93,3 +117,40 @@ def import_measure(count: int = 1000) -> dict:
         "seconds": round(seconds, 2), "refused": len(refused),
         "goal_s": IMPORT_GOAL, "met": seconds <= IMPORT_GOAL and not refused,
     }
+
+
+def wrap_measure() -> dict:
+    """Seconds to wrap one unbroken word of 2,000, 5,000 and 20,000 characters into a Keterangan
+    cell, and to draw the run page's flowchart of a sheet whose step holds the 5,000-character one."""
+    from procedures import flowchart
+    from procedures.flowchart import Node, Sheet
+
+    result = {}
+    for length in WRAP_WORDS:
+        word = ("abcdefghij" * (length // 10 + 1))[:length]
+        began = time.perf_counter()
+        lines = flowchart.wrap(word, 40.0)
+        result[f"word_{length}_s"] = round(time.perf_counter() - began, 4)
+        assert "".join(lines) == word
+    word = "x" * 5_000
+    nodes = (Node(1, "mulai", 0, "Mulai"), Node(2, "proses", 1, "Memeriksa", keterangan=word), Node(3, "selesai", 0, "Selesai"))
+    began = time.perf_counter()
+    flowchart.web_drawing(Sheet(columns=("Kepala", "Staf"), nodes=nodes, total="1 jam"))
+    result["web_drawing_5000_s"] = round(time.perf_counter() - began, 4)
+    return result
+
+
+def main() -> None:
+    """The sheet figures on a scratch SQLite database (see the module's docstring)."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    sop_import_files(files=[(SEEDS[0].name, seed_copy(seed, instansi=office_name(0), zone="WIB"))])
+    figures = {"pdf": pdf_measure(repeat=int(os.environ.get("BENCH_PDF_REPEAT") or 3)), "wrap": wrap_measure(),
+               "load_average": [round(value, 2) for value in os.getloadavg()]}
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -163,6 +163,17 @@ def parse_total(text: str) -> Total:
     return sum_durations(terms)
 
 
+def normal_total(text: str) -> str:
+    """A printed total as the sums are written: ``75 menit`` as ``1 jam 15 menit``, units from
+    bulan down to menit, abbreviations written out (``5 hr`` as ``5 hari``). Nothing is carried
+    from jam into hari (a hari is a working day, whose hours the office's calendar sets), so
+    ``27 jam`` stays. Text that is no total is returned as written."""
+    try:
+        return str(parse_total(text))
+    except DurationError:
+        return text
+
+
 @dataclass
 class TotalCheck:
     """The computed total of a sheet and, when the printed one disagrees, a warning."""

@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from procedures.durations import normal_total
+
 # ---------------------------------------------------------------------------------------------
 # Organisation
 # ---------------------------------------------------------------------------------------------
@@ -266,8 +268,9 @@ class SopRevision(models.Model):
 
     @property
     def printed_total(self) -> str:
-        """The Jumlah Waktu a sheet prints: as the sheet gave it, else the computed sum."""
-        return self.jumlah_waktu or self.total_waktu
+        """The Jumlah Waktu a sheet prints: the sheet's own, else the computed sum; written the way
+        sums are (75 menit as 1 jam 15 menit), never carrying jam into hari (durations.normal_total)."""
+        return normal_total(self.jumlah_waktu) if self.jumlah_waktu else self.total_waktu
 
 
 class SopColumn(models.Model):

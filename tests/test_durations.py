@@ -68,3 +68,16 @@ def test_a_stated_total_outside_the_sum_warns_with_both_figures():
 def test_it_refuses_bad_totals(text):
     with pytest.raises(DurationError):
         parse_total(text)
+
+
+@pytest.mark.parametrize("text, printed", [
+    ("2 hari 27 jam 75 menit", "2 hari 28 jam 15 menit"),  # menit carried into jam
+    ("15 hari 27 jam 15 menit", "15 hari 27 jam 15 menit"),  # never jam into hari
+    ("5 hr 4 jam 45 Menit", "5 hari 4 jam 45 menit"),
+    ("90 menit", "1 jam 30 menit"),
+    ("kira-kira dua jam", "kira-kira dua jam"),  # no total: as written
+])
+def test_a_printed_total_is_written_as_sums_are(text, printed):
+    from procedures.durations import normal_total
+
+    assert normal_total(text) == printed

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import subprocess
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+import yaml
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from procedures import engine, flowchart, pdf
 from procedures.durations import Duration
-from procedures.models import Position, Run
+from procedures.flowchart.layout import INSET, columns
+from procedures.library import sop_import
+from procedures.models import Position, Run, SopRevision
 from procedures.working_calendar import calendar_for_office
 from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     KODE,
@@ -171,6 +176,104 @@ def test_a_100_step_8_role_sheet_renders(paper):
     assert revision.total_waktu in text
     pages = page_sizes(content)
     assert len(pages) > 5 and all(width > height for width, height in pages[1:])
+
+
+def words_with_boxes(content: bytes) -> list[tuple[int, float, float, str]]:
+    """(page, left, right, word) of every word, in points, from ``pdftotext -bbox``."""
+    result = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=content, capture_output=True, check=True)
+    words, page = [], 0
+    for line in result.stdout.decode().splitlines():
+        if "<page " in line:
+            page += 1
+        found = re.search(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">(.*)</word>', line)
+        if found:
+            words.append((page, float(found.group(1)), float(found.group(2)), html.unescape(found.group(3))))
+    return words
+
+
+def imported(data: dict, source: str) -> SopRevision:
+    result = sop_import(data=yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode(), source=source)
+    assert not result.refused, result.problems
+    return SopRevision.objects.get(sop__kode=data["kode"])
+
+
+SEED_FILES = Path(__file__).resolve().parent.parent / "fixtures" / "sops"
+
+
+def test_patroli_without_the_notes_of_steps_8_and_9_prints_every_note_in_its_own_column(cast):
+    """The reviewer's case: page 2 printed the notes of steps 1 and 7 bold, right-aligned over the
+    Kelengkapan column (a later page's style rule), the Keterangan column left empty."""
+    data = yaml.safe_load((SEED_FILES / "004-patroli-pengawasan-wilayah.yaml").read_text(encoding="utf-8"))
+    data["kode"] = "patroli-tanpa-keterangan-8-9"
+    for step in data["langkah"]:
+        if step["nomor"] in (8, 9):
+            step.pop("keterangan", None)
+    revision = imported(data, "patroli.yaml")
+    with translation.override("id"):
+        content = pdf.render_sop_pdf(revision)
+    cols = columns(pdf.flow_box()[0] - 2 * INSET, revision.columns.count())
+    left_mm = pdf.FLOW_MARGINS[3] + INSET + cols.x["keterangan"]
+    left, right = left_mm * 72 / 25.4, (left_mm + cols.width["keterangan"]) * 72 / 25.4
+    steps = list(revision.steps.all())
+    elsewhere = set(" ".join(f"{s.kegiatan} {s.output} {s.waktu}" for s in steps).split())
+    elsewhere |= set(" ".join(item.text for s in steps for item in s.kelengkapan.all()).split())
+    elsewhere |= set(" ".join(c.label for c in revision.columns.all()).split())
+    elsewhere |= {"-", "No", "Kegiatan", "Pelaksana", "Mutu", "Baku", "Kelengkapan", "Waktu", "Output", "Keterangan",
+                  "Ya", "Tidak", "Selesai"}
+    notes = {word for s in steps for word in s.keterangan.split()} - elsewhere
+    placed = [(page, x0, x1, word) for page, x0, x1, word in words_with_boxes(content) if page > 1 and word in notes]
+    assert len(placed) > 40
+    outside = [(page, round(x0), round(x1), word) for page, x0, x1, word in placed if not (left - 1 <= x0 and x1 <= right + 1)]
+    assert not outside, (round(left), round(right), outside[:10])
+    text = pdf_text(content)
+    for step in steps:
+        if step.keterangan:
+            assert normalise(step.keterangan) in text, step.nomor
+
+
+def test_a_4000_character_note_prints_whole_over_continued_pages(cast):
+    """A row taller than a page was cut with " …": a signed sheet lost the end of its note."""
+    from bench.sheets import generated_sop
+
+    data = yaml.safe_load(generated_sop(kode="catatan-panjang", instansi="Kantor Uji Catatan", steps=6))
+    note = " ".join(f"kata{i:04d}" for i in range(445))
+    assert len(note) == 4004
+    data["langkah"][2]["keterangan"] = note
+    revision = imported(data, "catatan.yaml")
+    with translation.override("id"):
+        content = pdf.render_sop_pdf(revision)
+    text = pdf_text(content)
+    found = [text.find(f"kata{i:04d}") for i in range(445)]
+    assert -1 not in found and found == sorted(found), "every word of the note, in order"
+    assert all(text.count(f"kata{i:04d}") == 1 for i in range(445))
+    assert "(lanjutan)" in text and "…" not in text
+    assert len(page_sizes(content)) >= 3
+
+
+def test_a_sheet_of_12_roles_with_long_names_prints_every_name_and_step(cast):
+    from bench.sheets import generated_sop
+
+    roles = ("Kepala Seksi Pengembangan Kapasitas Kelembagaan Masyarakat Kampung/Kelurahan", "Sekretaris",
+             "Kepala Sub Bagian Umum dan Kepegawaian", *(f"Kepala Seksi Pemberdayaan {i}" for i in range(1, 10)))
+    data = yaml.safe_load(generated_sop(kode="dua-belas-peran", instansi="Kantor Uji Peran", steps=30, roles=roles))
+    revision = imported(data, "peran.yaml")
+    with translation.override("id"):
+        content = pdf.render_sop_pdf(revision)
+    text = pdf_text(content)
+    joined = "".join(text.replace("- ", "").split())  # a role name may be hyphenated over two lines
+    for role in roles:
+        assert "".join(role.split()) in joined, role
+    for step in revision.steps.all():
+        assert normalise(step.kegiatan) in text, step.nomor
+
+
+def test_the_total_prints_as_sums_are_written_never_carrying_jam_into_hari(cast):
+    revision = cast.revision("000")
+    revision.jumlah_waktu = "2 hari 27 jam 75 menit"
+    revision.save(update_fields=["jumlah_waktu"])
+    with translation.override("id"):
+        text = pdf_text(pdf.render_sop_pdf(revision))
+    assert "Jumlah Waktu 2 hari 28 jam 15 menit" in text and "75 menit" not in text
 
 
 def test_the_fonts_are_embedded(cast):
