@@ -7,6 +7,7 @@ The management commands and the admin's "Impor SOP" page are thin wrappers over
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from procedures.durations import Duration
 from procedures.models import KelengkapanItem, Office, Position, Sop, SopColumn, SopRevision, Step, guess_level
 from procedures.sopfile import (
+    CONTROL_CHARACTERS,
     DATE_KEYS,
     END,
     LIST_SECTIONS,
@@ -29,6 +31,8 @@ from procedures.sopfile import (
     dump,
     load,
 )
+
+logger = logging.getLogger(__name__)
 
 # The identity block: the same names on SopDocument and SopRevision.
 IDENTITY_FIELDS = ("nama", "nomor", "revisi", *DATE_KEYS, *LIST_SECTIONS, "jumlah_waktu", "zona_waktu")
@@ -163,6 +167,8 @@ class _Pending:
 
 def _check(*, data: bytes, source: str, known: _Known) -> tuple[ImportResult, _Pending | None]:
     """Every check of one file, before anything is written: its result, and what to write."""
+    # The name is shown and stored: without the control characters an upload's name may hold.
+    source = CONTROL_CHARACTERS.sub("\N{REPLACEMENT CHARACTER}", source)
     try:
         document = load(data)
     except SopFileError as error:
@@ -189,18 +195,18 @@ def _write(*, batch: list[_Pending], user, known: _Known) -> None:
     if not batch:
         return
     try:
-        outcomes = _store_atomically(batch=batch, user=user, known=known)
-    except IntegrityError:
-        if len(batch) > 1:
-            for pending in batch:
-                _write(batch=[pending], user=user, known=known)
-            return
-        # Another import won a race (the same SOP, or a new position of the same office); what
-        # it wrote is what we would write: read it and write what is still missing.
-        outcomes = _store_atomically(batch=batch, user=user, known=known)
-    except DatabaseError:
+        try:
+            outcomes = _store_atomically(batch=batch, user=user, known=known)
+        except IntegrityError:
+            if len(batch) > 1:
+                raise
+            # Another import won a race (the same SOP, or a new position of the same office);
+            # what it wrote is what we would write: read it and write what is still missing.
+            outcomes = _store_atomically(batch=batch, user=user, known=known)
+    except DatabaseError as error:
         if len(batch) == 1:
-            raise
+            _refuse_in_database(batch[0], error)
+            return
         for pending in batch:  # each on its own: only the file at fault fails
             _write(batch=[pending], user=user, known=known)
         return
@@ -209,6 +215,19 @@ def _write(*, batch: list[_Pending], user, known: _Known) -> None:
         pending.result.outcome = (
             Outcome.UNCHANGED if not created else Outcome.CREATED if number == 1 else Outcome.REVISED
         )
+
+
+def _refuse_in_database(pending: _Pending, error: DatabaseError) -> None:
+    """The last guard: a file the checks passed but the database refused is refused, not a 500.
+
+    Its transaction was rolled back, so nothing of it was written. The checks of the format are
+    meant to make this unreachable; the log keeps the error for whoever finds out why it was not.
+    """
+    logger.exception("SOP file %s passed the checks but the database refused it", pending.result.source)
+    pending.result.outcome = Outcome.REFUSED
+    pending.result.problems = [Problem("", _(
+        "the database could not store this file (%(error)s); nothing of it was written"
+    ) % {"error": type(error).__name__})]
 
 
 def _store_atomically(*, known: _Known, **store) -> list[tuple[int, bool]]:

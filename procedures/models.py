@@ -236,7 +236,8 @@ class SopRevision(models.Model):
     zona_waktu = models.CharField(_("time zone in the file"), max_length=32, blank=True)
 
     # What sopflow computed and where the file came from.
-    total_waktu = models.CharField(_("total time computed"), max_length=100, blank=True)
+    # Up to some 110 characters: a range of two sums of 200 steps of a year each (the file's bounds).
+    total_waktu = models.CharField(_("total time computed"), max_length=255, blank=True)
     content_hash = models.CharField(
         _("content hash"),
         max_length=64,

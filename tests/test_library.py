@@ -227,3 +227,56 @@ def test_a_batch_failing_in_the_database_is_written_again_file_by_file(monkeypat
     assert [(result.outcome, result.revision) for result in results] == [(Outcome.CREATED, 1)] * 3
     assert SopRevision.objects.count() == 4
     assert Step.objects.count() == 2 + 3 * 4
+
+
+# ---------------------------------------------------------------------------------------------
+# What the checks accept imports, starts and runs (issue 11, "files --check accepts that then fail")
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("waktu", ["525600 menit", "8760 jam", "365 hari", "52 minggu", "12 bulan"])
+def test_a_step_of_the_longest_waktu_imports_and_starts_a_run(waktu, django_user_model):
+    from procedures import engine
+    from procedures.models import Task
+
+    text = sample(**{"waktu: 15 menit": f"waktu: {waktu}", "jumlah_waktu: 1 hari 1 jam 16 menit\n": ""})
+    assert sop_import(data=text.encode(), source="uji.yaml", check_only=True).outcome is Outcome.VALID
+    assert import_text(text).outcome is Outcome.CREATED
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.invalid", "rahasia-uji-123")
+    run = engine.run_start(revision=SopRevision.objects.get(), user=admin, perihal="Uji satu tahun")
+    task = Task.objects.get(run=run)
+    assert task.due_at.year - run.started_at.year <= 5  # a deadline on the calendar, years ahead at most
+
+
+def test_the_widest_total_of_a_sheet_fits_its_column():
+    # Two hundred steps of a year each in every unit, as ranges: the longest total text there is.
+    units = ["11-12 bulan", "51-52 minggu", "364-365 hari", "525598-525599 menit"]
+    lines = ["kode: uji-total", "nama: Uji", "instansi: Kantor Uji", "pelaksana: [Staf]", "langkah:"]
+    for nomor in range(1, 201):
+        lines += [f"  - nomor: {nomor}", "    kegiatan: K", "    pelaksana: Staf",
+                  f"    waktu: {units[0] if nomor <= 2 else units[1] if nomor <= 4 else units[2] if nomor <= 7 else units[3]}"]
+    result = import_text("\n".join(lines) + "\n")
+    assert result.outcome is Outcome.CREATED, result.lines()
+    total = SopRevision.objects.get().total_waktu
+    assert len(total) > 100
+    assert len(total) <= SopRevision._meta.get_field("total_waktu").max_length
+
+
+def test_a_file_name_with_control_characters_is_stored_without_them():
+    result = sop_import_files(files=[("uji\x00\x1b.yaml", sample().encode())])[0]
+    assert result.outcome is Outcome.CREATED
+    assert "\x00" not in result.source
+    assert "\x00" not in SopRevision.objects.get().source_name
+
+
+def test_a_file_the_database_refuses_after_every_check_is_refused_not_an_error(monkeypatch):
+    from django.db import DataError
+
+    def store_failing(**kwargs):
+        raise DataError("value too long for type character varying(100)")
+
+    monkeypatch.setattr(library, "_store", store_failing)
+    result = import_text(sample())
+    assert result.outcome is Outcome.REFUSED
+    assert "DataError" in result.problems[0].message
+    assert table_counts() == {name: 0 for name in table_counts()}
