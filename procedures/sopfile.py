@@ -289,8 +289,10 @@ class _Builder:
     def __init__(self, parser):
         self.parser = parser
         self.problems: list[Problem] = []
-        # One frame per open list or block: [the list or dict, the key whose value comes next].
+        # One frame per open list or block: [the list, _IN_LIST] or [the dict, the key whose value
+        # comes next or _NO_KEY].
         self.stack: list[list] = []
+        self.reading_key: str | None = None  # the text of a key being read
 
     def where(self, key: Any = None) -> str:
         parts = []
@@ -348,6 +350,7 @@ class _Builder:
                     if awaiting_key:
                         raise self.refuse(_("a key must be a plain word, not a list or a block") + _line(
                             event.start_mark))
+                    self.reading_key = None
                     if len(stack) >= MAX_DEPTH:
                         raise self.refuse(_(
                             "lists and blocks nest deeper than %(limit)s levels here%(line)s; an SOP file needs four"
@@ -355,7 +358,7 @@ class _Builder:
                     if kind is yaml.SequenceStartEvent:
                         if event.tag not in _SEQUENCE_TAGS:
                             self.tag_refused(event.tag)
-                        stack.append([[], None])
+                        stack.append([[], _IN_LIST])
                     elif kind is yaml.MappingStartEvent:
                         if event.tag not in _MAPPING_TAGS:
                             self.tag_refused(event.tag)
@@ -367,7 +370,7 @@ class _Builder:
                 return value
             frame = stack[-1]
             container, pending = frame
-            if pending is None:
+            if pending is _IN_LIST:
                 container.append(value)
             elif pending is _NO_KEY:
                 if value in container:  # keys are scalars here: hashable
@@ -379,7 +382,11 @@ class _Builder:
                 frame[1] = _NO_KEY
 
     def scalar(self, event) -> Any:
-        text, tag = event.value, event.tag
+        # A problem of a key is at the key's own path; of a value, at its key's or list index's.
+        self.reading_key = text = event.value
+        if not (self.stack and self.stack[-1][1] is _NO_KEY):
+            self.reading_key = None
+        tag = event.tag
         if tag in _PLAIN_TAGS:
             tag = _RESOLVE(yaml.ScalarNode, text, event.implicit)
         if tag == _STR:
@@ -412,10 +419,11 @@ class _Builder:
             ) % {"tag": _shown(tag.replace("tag:yaml.org,2002:", "!!"))})
 
     def problem(self, message: str) -> None:
-        self.problems.append(Problem(self.where(), message))
+        self.problems.append(Problem(self.where(self.reading_key), message))
 
 
 _NO_KEY = object()  # a block's frame waiting for a key rather than a value
+_IN_LIST = object()  # a list's frame: its values have no key (a key may be null: "~: x")
 
 
 @dataclass
@@ -534,7 +542,7 @@ def _clean_keys(value: Any, parts: tuple, problems: list[Problem]) -> Any:
                 else:
                     problems.append(Problem(_path(parts), _(
                         "the key %(key)s is not text; keys are plain words such as “nomor”"
-                    ) % {"key": _shown(key)}))
+                    ) % {"key": "null" if key is None else _shown(key)}))
                 continue
             if _is_empty(item):  # an optional key left empty is the same as an absent one
                 continue
@@ -549,7 +557,7 @@ def _clean_keys(value: Any, parts: tuple, problems: list[Problem]) -> Any:
 _HINTED_KEYS = 20
 
 
-def _schema_problem(error: jsonschema.ValidationError) -> Problem | None:
+def _schema_problem(error: jsonschema.ValidationError) -> Problem | list[Problem] | None:
     path = _path(error.absolute_path)
     validator = error.validator
     if validator == "required":
@@ -559,6 +567,7 @@ def _schema_problem(error: jsonschema.ValidationError) -> Problem | None:
             return None  # already reported as the "no" key
         return Problem(_path(list(error.absolute_path) + [key]), _("this key is required and must not be empty"))
     if validator == "additionalProperties":
+        # Each unknown key at its own path (langkah[1].outptu), with a hint when one is close.
         allowed = list(error.schema.get("properties", {}))
         unknown = sorted(set(error.instance) - set(allowed) - {"__no__"})
         problems = []
@@ -570,12 +579,11 @@ def _schema_problem(error: jsonschema.ValidationError) -> Problem | None:
                 hint = _(" — did you mean “%(key)s”?") % {"key": close[0]}
             else:
                 hint = ""
-            problems.append(_("unknown key “%(key)s”%(hint)s") % {"key": _shown(key), "hint": hint})
+            problems.append(Problem(_path([*error.absolute_path, key]), _("unknown key “%(key)s”%(hint)s") % {
+                "key": _shown(key), "hint": hint}))
         if len(unknown) > _HINTED_KEYS:
-            problems.append(_("and %(count)s more unknown keys") % {"count": len(unknown) - _HINTED_KEYS})
-        if not problems:
-            return None
-        return Problem(path, "; ".join(problems))
+            problems.append(Problem(path, _("and %(count)s more unknown keys") % {"count": len(unknown) - _HINTED_KEYS}))
+        return problems
     if validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         names = {"string": _("text"), "integer": _("a whole number"), "array": _("a list"),
@@ -626,9 +634,11 @@ def _schema_problem(error: jsonschema.ValidationError) -> Problem | None:
 def _schema_problems(data: dict[str, Any]) -> list[Problem]:
     """The schema's problems in the order of the file (langkah[2] before langkah[10])."""
     errors = itertools.islice(_validator().iter_errors(data), MAX_PROBLEMS)
-    problems = [_schema_problem(error) for error in
-                sorted(errors, key=lambda e: [(isinstance(p, str), p) for p in e.absolute_path])]
-    return [problem for problem in problems if problem is not None]
+    problems = []
+    for error in sorted(errors, key=lambda e: [(isinstance(p, str), p) for p in e.absolute_path]):
+        found = _schema_problem(error)
+        problems += found if isinstance(found, list) else [found] if found is not None else []
+    return problems
 
 
 def _number_texts(data: dict[str, Any], problems: list[Problem]) -> None:

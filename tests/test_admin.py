@@ -227,7 +227,7 @@ def test_import_reports_each_file_and_writes_only_the_valid_one(admin_client):
     content = response.content.decode()
     assert f"{good_name}: created: " in content
     assert f"{bad_name}: refused, 1 problem(s); nothing was written" in content
-    assert f"{bad_name}: langkah[0]: unknown key “warna”" in content
+    assert f"{bad_name}: langkah[0].warna: unknown key “warna”" in content
     assert "1 of 2 file(s) refused" in content
     assert list(SopRevision.objects.values_list("source_name", flat=True)) == [good_name]
     assert SopRevision.objects.get().imported_by.username == "admin"

@@ -86,13 +86,19 @@ def test_it_names_every_missing_required_key():
 
 def test_it_refuses_unknown_keys_and_suggests_the_right_one():
     problems = problems_of(sample(**{"    output: Laporan": "    outptu: Laporan"}))
-    assert "outptu" in problems["langkah[1]"]
-    assert "output" in problems["langkah[1]"]
+    assert "outptu" in problems["langkah[1].outptu"]
+    assert "output" in problems["langkah[1].outptu"]
 
 
 def test_it_refuses_an_unknown_top_level_key():
     problems = problems_of(sample(**{"nomor: ": "nomer: "}))
-    assert "nomer" in problems[""] if "" in problems else "nomer" in " ".join(problems.values())
+    assert "nomer" in problems["nomer"] and "nomor" in problems["nomer"]
+
+
+def test_it_names_a_few_of_thousands_of_unknown_keys():
+    problems = problems_of(sample(**{"nomor: ": "".join(f"kunci{n}: x\n" for n in range(3000)) + "nomor: "}))
+    assert len([path for path in problems if path.startswith("kunci")]) == 20
+    assert "2980" in problems[""]
 
 
 def test_it_refuses_a_step_whose_actor_is_not_a_column():
@@ -374,6 +380,15 @@ def test_a_file_of_too_many_values_is_refused_quickly():
     (path, message), = problems_of("kode: [" + "a, " * 300_000 + "a]\n").items()
     assert time.monotonic() - started < 1
     assert path.startswith("kode[") and f"{sopfile.MAX_VALUES:,}" in message
+
+
+@pytest.mark.parametrize(("old", "new", "path"), [
+    ("nama: Patroli Uji", "nama: Patroli Uji\n~: y", ""), ("nama: Patroli Uji", "nama: Patroli Uji\nnull: y", ""),
+    ("nama: Patroli Uji", "nama: Patroli Uji\n?\n: y", ""), ("nama: Patroli Uji", "nama: {~: x}", "nama"),
+    ("    output: Laporan", "    ~: Laporan", "langkah[1]"),
+])
+def test_a_null_key_is_refused_at_its_block(old, new, path):
+    assert "null" in problems_of(sample(**{old: new}))[path]
 
 
 def test_more_than_one_document_is_refused():
