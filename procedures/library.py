@@ -25,6 +25,7 @@ from procedures.sopfile import (
     LIST_SECTIONS,
     SIGNER_KEYS,
     Problem,
+    SheetDate,
     SopDocument,
     SopFileError,
     StepDocument,
@@ -34,8 +35,13 @@ from procedures.sopfile import (
 
 logger = logging.getLogger(__name__)
 
-# The identity block: the same names on SopDocument and SopRevision.
-IDENTITY_FIELDS = ("nama", "nomor", "revisi", *DATE_KEYS, *LIST_SECTIONS, "jumlah_waktu", "zona_waktu")
+# The identity block: the same names on SopDocument and SopRevision (dates apart: a date and its
+# precision on the revision, one SheetDate in the document).
+IDENTITY_FIELDS = ("nama", "nomor", "revisi", "kop", "ditandatangani_elektronik", "kegiatan_terpisah",
+                   "catatan_transkripsi", *LIST_SECTIONS, "jumlah_waktu", "zona_waktu")
+# A step's texts: the same names on StepDocument and Step.
+STEP_TEXTS = ("kegiatan", "output", "keterangan", "catatan_transkripsi", "label", "pertanyaan", "label_ya",
+              "label_tidak")
 
 
 class Outcome(enum.Enum):
@@ -308,6 +314,7 @@ def _store(*, batch: list[_Pending], user, known: _Known) -> list[tuple[int, boo
             sop_id=sop_id,
             number=number + 1,
             **{key: getattr(document, key) for key in IDENTITY_FIELDS},
+            **_revision_dates(document),
             **{f"disahkan_{key}": document.disahkan_oleh.get(key, "") for key in SIGNER_KEYS},
             total_waktu=pending.total,
             content_hash=pending.content_hash,
@@ -347,15 +354,13 @@ def _store(*, batch: list[_Pending], user, known: _Known) -> list[tuple[int, boo
         Step(
             revision_id=revision_id,
             nomor=step.nomor,
-            kegiatan=step.kegiatan,
             column_id=column_ids[(revision_id, step.pelaksana)],
             simbol=step.simbol,
             waktu=step.waktu,
             waktu_min=step.duration.low,
             waktu_max=step.duration.high,
             waktu_unit=step.duration.unit,
-            output=step.output,
-            keterangan=step.keterangan,
+            **{key: getattr(step, key) for key in STEP_TEXTS},
         )
         for pending, revision_id in zip(written, revision_ids)
         for step in pending.document.langkah
@@ -391,6 +396,16 @@ def _store(*, batch: list[_Pending], user, known: _Known) -> list[tuple[int, boo
     if items:
         KelengkapanItem.objects.bulk_create(items)
     return outcomes
+
+
+def _revision_dates(document: SopDocument) -> dict:
+    """The revision's date fields: each date, and whether the sheet gave its day or only its month."""
+    fields = {}
+    for key in DATE_KEYS:
+        value = getattr(document, key)
+        fields[key] = value.date if value else None
+        fields[f"{key}_precision"] = value.precision if value else SheetDate.precision
+    return fields
 
 
 def _positions(*, office: Office, labels: list[str], known: _Known) -> dict[str, Position]:
@@ -442,16 +457,14 @@ def revision_document(revision: SopRevision) -> SopDocument:
         langkah=[
             StepDocument(
                 nomor=step.nomor,
-                kegiatan=step.kegiatan,
                 pelaksana=step.column.label,
                 simbol=step.simbol,
                 waktu=step.waktu,
                 duration=Duration(step.waktu_min, step.waktu_max, step.waktu_unit),
                 kelengkapan=[item.text for item in step.kelengkapan.all()],
-                output=step.output,
-                keterangan=step.keterangan,
                 ya=target(step.ya_step) if step.is_decision else None,
                 tidak=target(step.tidak_step) if step.is_decision else None,
+                **{key: getattr(step, key) for key in STEP_TEXTS},
             )
             for step in steps
         ],
@@ -459,6 +472,8 @@ def revision_document(revision: SopRevision) -> SopDocument:
             key: getattr(revision, f"disahkan_{key}") for key in SIGNER_KEYS if getattr(revision, f"disahkan_{key}")
         },
         **{key: getattr(revision, key) for key in IDENTITY_FIELDS},
+        **{key: SheetDate(getattr(revision, key), getattr(revision, f"{key}_precision"))
+           for key in DATE_KEYS if getattr(revision, key)},
     )
 
 

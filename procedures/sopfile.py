@@ -40,6 +40,8 @@ LIST_SECTIONS = (
     "pencatatan",
 )
 DATE_KEYS = ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif")
+# Keys only a decision (keputusan) has: its targets and the words of its question and answers.
+DECISION_KEYS = ("ya", "tidak", "pertanyaan", "label_ya", "label_tidak")
 SIGNER_KEYS = ("jabatan", "nama", "pangkat", "nip")
 END = "selesai"
 SYMBOLS = ("mulai", "proses", "keputusan", "selesai")
@@ -87,6 +89,33 @@ def _path(parts) -> str:
 # The document
 # ---------------------------------------------------------------------------------------------
 
+DAY, MONTH = "day", "month"
+MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+             "Oktober", "November", "Desember")
+
+
+@dataclass(frozen=True)
+class SheetDate:
+    """A date as a sheet gives it: a day (``2019-09-03``), or only a month (``2018-09``).
+
+    A month is held as its first day with ``precision`` MONTH, so that it sorts and is stored as
+    a date, and is written and printed as the sheet gave it.
+    """
+
+    date: dt.date
+    precision: str = DAY
+
+    def isoformat(self) -> str:
+        """As the file writes it: ``2019-09-03`` or ``2018-09``."""
+        return self.date.isoformat() if self.precision == DAY else f"{self.date.year:04d}-{self.date.month:02d}"
+
+    __str__ = isoformat
+
+    def printed(self) -> str:
+        """As the sheet prints it, in Indonesian: ``3 September 2019`` or ``September 2018``."""
+        month = f"{MONTHS_ID[self.date.month - 1]} {self.date.year}"
+        return f"{self.date.day} {month}" if self.precision == DAY else month
+
 
 @dataclass
 class StepDocument:
@@ -99,11 +128,17 @@ class StepDocument:
     kelengkapan: list[str] = field(default_factory=list)
     output: str = ""
     keterangan: str = ""
-    # Decisions only: a step number or END.
+    catatan_transkripsi: str = ""
+    label: str = ""
+    # Decisions only: a step number or END, and the words of the question and the answers.
     ya: int | str | None = None
     tidak: int | str | None = None
+    pertanyaan: str = ""
+    label_ya: str = ""
+    label_tidak: str = ""
 
     def as_dict(self) -> dict[str, Any]:
+        """The step in the contract's key order, without empty optional keys."""
         data: dict[str, Any] = {
             "nomor": self.nomor,
             "kegiatan": self.kegiatan,
@@ -113,13 +148,15 @@ class StepDocument:
         if self.kelengkapan:
             data["kelengkapan"] = list(self.kelengkapan)
         data["waktu"] = self.waktu
-        if self.output:
-            data["output"] = self.output
-        if self.keterangan:
-            data["keterangan"] = self.keterangan
+        for key in ("output", "keterangan", "catatan_transkripsi", "label"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
         if self.simbol == "keputusan":
             data["ya"] = self.ya
             data["tidak"] = self.tidak
+            for key in ("pertanyaan", "label_ya", "label_tidak"):
+                if getattr(self, key):
+                    data[key] = getattr(self, key)
         return data
 
 
@@ -134,10 +171,14 @@ class SopDocument:
     langkah: list[StepDocument]
     nomor: str = ""
     revisi: int = 0
-    tanggal_pembuatan: dt.date | None = None
-    tanggal_revisi: dt.date | None = None
-    tanggal_efektif: dt.date | None = None
+    kop: list[str] = field(default_factory=list)
+    tanggal_pembuatan: SheetDate | None = None
+    tanggal_revisi: SheetDate | None = None
+    tanggal_efektif: SheetDate | None = None
     disahkan_oleh: dict[str, str] = field(default_factory=dict)
+    ditandatangani_elektronik: bool = False
+    kegiatan_terpisah: bool = False
+    catatan_transkripsi: list[str] = field(default_factory=list)
     dasar_hukum: list[str] = field(default_factory=list)
     kualifikasi_pelaksana: list[str] = field(default_factory=list)
     keterkaitan: list[str] = field(default_factory=list)
@@ -148,17 +189,28 @@ class SopDocument:
     zona_waktu: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        """The document in the file's key order, without empty optional keys."""
+        """The document in the contract's key order, without empty optional keys.
+
+        Keys added to the contract later are written only when set (``false`` is not written),
+        so a file that does not use them keeps the content hash it had before they existed.
+        """
         data: dict[str, Any] = {"kode": self.kode, "nama": self.nama, "instansi": self.instansi}
         if self.nomor:
             data["nomor"] = self.nomor
         data["revisi"] = self.revisi
+        if self.kop:
+            data["kop"] = list(self.kop)
         for key in DATE_KEYS:
             value = getattr(self, key)
             if value:
                 data[key] = value.isoformat()
         if self.disahkan_oleh:
             data["disahkan_oleh"] = {k: self.disahkan_oleh[k] for k in SIGNER_KEYS if self.disahkan_oleh.get(k)}
+        for key in ("ditandatangani_elektronik", "kegiatan_terpisah"):
+            if getattr(self, key):
+                data[key] = True
+        if self.catatan_transkripsi:
+            data["catatan_transkripsi"] = list(self.catatan_transkripsi)
         for key in LIST_SECTIONS:
             if getattr(self, key):
                 data[key] = list(getattr(self, key))
@@ -659,15 +711,19 @@ def _texts(value: Any) -> list[str]:
     return [_text(item) for item in value or []]
 
 
-def _parse_date(value: Any, key: str, problems: list[Problem]) -> dt.date | None:
+def _parse_date(value: Any, key: str, problems: list[Problem]) -> SheetDate | None:
     if not isinstance(value, str):
         return None  # the schema reports it
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        problems.append(Problem(key, _("“%(value)s” is not a date: write YYYY-MM-DD, e.g. 2019-09-03") % {
-            "value": _shown(value)}))
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", value)
+    if match is None:
+        problems.append(Problem(key, _(
+            "“%(value)s” is not a date: write YYYY-MM-DD, e.g. 2019-09-03, or YYYY-MM where the sheet "
+            "gives only month and year"
+        ) % {"value": _shown(value)}))
         return None
+    year, month, day = match.groups()
     try:
-        return dt.date.fromisoformat(value)
+        return SheetDate(dt.date(int(year), int(month), int(day or 1)), DAY if day else MONTH)
     except ValueError:
         problems.append(Problem(key, _("“%(value)s” is not a date of the calendar") % {"value": value}))
         return None
@@ -745,7 +801,7 @@ def _check_steps(raw_steps: list[Any], columns: dict[str, str], problems: list[P
                 "a decision (keputusan) must say which step follows “Tidak” (a step number or “selesai”)"
             )))
         if symbol != "keputusan":
-            for key in ("ya", "tidak"):
+            for key in DECISION_KEYS:
                 if raw.get(key) is not None:
                     problems.append(Problem(f"{where}.{key}", _(
                         "only a decision (simbol: keputusan) has “%(key)s”"
@@ -789,8 +845,11 @@ def _step_document(raw: dict[str, Any], facts: _StepFacts) -> StepDocument:
         kelengkapan=_texts(raw.get("kelengkapan")),
         output=_text(raw.get("output")),
         keterangan=_text(raw.get("keterangan")),
+        catatan_transkripsi=_text(raw.get("catatan_transkripsi")),
+        label=_text(raw.get("label")),
         ya=facts.ya,
         tidak=facts.tidak,
+        **{key: _text(raw.get(key)) for key in ("pertanyaan", "label_ya", "label_tidak")},
     )
 
 
@@ -843,7 +902,11 @@ def validate(data: Any, *, problems: list[Problem] | None = None) -> SopDocument
         langkah=[_step_document(raw, step) for raw, step in zip(raw_steps, facts)],
         nomor=_text(data.get("nomor")),
         revisi=data.get("revisi") or 0,
-        disahkan_oleh={key: _text(signer.get(key)) for key in SIGNER_KEYS if signer.get(key) is not None},
+        kop=_texts(data.get("kop")),
+        disahkan_oleh={key: _text(signer[key]) for key in SIGNER_KEYS if _text(signer.get(key))},
+        ditandatangani_elektronik=bool(data.get("ditandatangani_elektronik")),
+        kegiatan_terpisah=bool(data.get("kegiatan_terpisah")),
+        catatan_transkripsi=_texts(data.get("catatan_transkripsi")),
         jumlah_waktu=_text(data.get("jumlah_waktu")),
         zona_waktu=_text(data.get("zona_waktu")),
         **dates,

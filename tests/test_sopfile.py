@@ -7,7 +7,7 @@ import yaml
 
 from procedures import sopfile
 from procedures.sopfile import SopFileError, dump, load, schema
-from tests.sop_samples import sample
+from tests.sop_samples import sample, sample_with_sheet_keys
 
 
 def problems_of(text: str | bytes) -> dict[str, str]:
@@ -498,3 +498,93 @@ def test_a_file_without_the_new_keys_keeps_the_hash_it_had(name):
     document = load(data)
     assert document.content_hash == PINNED_HASHES[name]
     assert load(dump(document).encode()).content_hash == PINNED_HASHES[name]
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys the contract gained: kop, YYYY-MM dates, signatures, independent activities, notes, labels
+# ---------------------------------------------------------------------------------------------
+
+CONTRACT_ORDER = ["kode", "nama", "instansi", "nomor", "revisi", "kop", "tanggal_pembuatan", "tanggal_revisi",
+                  "tanggal_efektif", "disahkan_oleh", "ditandatangani_elektronik", "kegiatan_terpisah",
+                  "catatan_transkripsi", "dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan",
+                  "peringatan", "pencatatan", "jumlah_waktu", "zona_waktu", "pelaksana", "langkah"]
+STEP_ORDER = ["nomor", "kegiatan", "pelaksana", "simbol", "kelengkapan", "waktu", "output", "keterangan",
+              "catatan_transkripsi", "label", "ya", "tidak", "pertanyaan", "label_ya", "label_tidak"]
+
+
+def test_it_reads_the_keys_the_contract_gained():
+    document = load(sample_with_sheet_keys().encode())
+    assert document.kop == ["PEMERINTAH KOTA UJI", "KANTOR UJI"]
+    assert (document.tanggal_pembuatan.isoformat(), document.tanggal_pembuatan.printed()) == ("2024-01", "Januari 2024")
+    assert (document.tanggal_efektif.isoformat(), document.tanggal_efektif.printed()) == ("2024-02-03", "3 Februari 2024")
+    assert document.ditandatangani_elektronik and document.kegiatan_terpisah
+    assert document.catatan_transkripsi == ["Disalin dari lembar cetak."]
+    first, decision = document.langkah[0], document.langkah[2]
+    assert (first.label, first.catatan_transkripsi) == ("A", "Tanda pelaksana hilang.")
+    assert (decision.pertanyaan, decision.label_ya, decision.label_tidak) == (
+        "Laporan lengkap?", "Lengkap", "Dikembalikan untuk dilengkapi")
+
+
+def test_the_gained_keys_survive_a_round_trip_in_the_contracts_order():
+    document = load(sample_with_sheet_keys().encode())
+    text = dump(document)
+    assert load(text.encode()) == document
+    assert load(text.encode()).content_hash == document.content_hash != load(sample().encode()).content_hash
+    written = yaml.safe_load(text)
+    assert list(written) == [key for key in CONTRACT_ORDER if key in written]
+    for step in written["langkah"]:
+        assert list(step) == [key for key in STEP_ORDER if key in step]
+    assert "tanggal_pembuatan: 2024-01\n" in text
+
+
+def test_the_gained_keys_left_empty_or_false_change_nothing():
+    empty = sample(**{
+        'nomor: "SOP/01/2024"\n': 'nomor: "SOP/01/2024"\nkop: []\nditandatangani_elektronik: false\n'
+                                  "kegiatan_terpisah: false\ncatatan_transkripsi:\n",
+        "    output: Surat Tugas\n": '    output: Surat Tugas\n    catatan_transkripsi: ""\n    label:\n',
+        "    tidak: 2\n": '    tidak: 2\n    pertanyaan: ""\n    label_ya:\n    label_tidak: ""\n',
+    })
+    assert load(empty.encode()).content_hash == PINNED_HASHES["sample"]
+
+
+@pytest.mark.parametrize(("date", "printed"), [("2018-09", "September 2018"), ("2019-09-03", "3 September 2019"),
+                                               ("2020-12", "Desember 2020"), ("0001-01", "Januari 1")])
+def test_a_date_may_give_only_its_month(date, printed):
+    document = load(sample(**{"tanggal_pembuatan: 2024-01-02": f"tanggal_pembuatan: {date}"}).encode())
+    assert (str(document.tanggal_pembuatan), document.tanggal_pembuatan.printed()) == (date, printed)
+
+
+@pytest.mark.parametrize("date", ["2018-13", "2018-00", "0000-05", "2018-9", "201809", "2018-09-", "September 2018"])
+def test_a_month_that_is_not_one_is_refused(date):
+    assert "tanggal_pembuatan" in problems_of(sample(**{"tanggal_pembuatan: 2024-01-02": f"tanggal_pembuatan: {date}"}))
+
+
+@pytest.mark.parametrize("key", ["pertanyaan", "label_ya", "label_tidak"])
+def test_only_a_decision_has_a_question_and_answers(key):
+    problems = problems_of(sample(**{"    output: Laporan": f"    output: Laporan\n    {key}: Setuju?"}))
+    assert key in problems[f"langkah[1].{key}"]
+
+
+@pytest.mark.parametrize(("old", "new", "path"), [
+    ('nomor: "SOP/01/2024"', 'nomor: "SOP/01/2024"\nkop: [' + ", ".join(["BARIS"] * 11) + "]", "kop"),
+    ('nomor: "SOP/01/2024"', 'nomor: "SOP/01/2024"\nkop: [' + "K" * 256 + "]", "kop[0]"),
+    ('nomor: "SOP/01/2024"', 'nomor: "SOP/01/2024"\nkop: PEMERINTAH KOTA', "kop"),
+    ("    output: Surat Tugas", "    output: Surat Tugas\n    label: " + "L" * 21, "langkah[0].label"),
+    ("    tidak: 2", "    tidak: 2\n    pertanyaan: " + "P" * 501, "langkah[2].pertanyaan"),
+    ("    tidak: 2", "    tidak: 2\n    label_ya: " + "Y" * 101, "langkah[2].label_ya"),
+    ("    tidak: 2", "    tidak: 2\n    label_tidak: [Tidak]", "langkah[2].label_tidak"),
+    ("    output: Surat Tugas", "    output: Surat Tugas\n    catatan_transkripsi: " + "C" * 4001,
+     "langkah[0].catatan_transkripsi"),
+    ('nomor: "SOP/01/2024"', 'nomor: "SOP/01/2024"\nkegiatan_terpisah: "ya"', "kegiatan_terpisah"),
+    ('nomor: "SOP/01/2024"', 'nomor: "SOP/01/2024"\nditandatangani_elektronik: 1', "ditandatangani_elektronik"),
+    ('nomor: "SOP/01/2024"', 'nomor: "SOP/01/2024"\ncatatan_transkripsi: [[x]]', "catatan_transkripsi[0]"),
+    ('nomor: "SOP/01/2024"', 'nomor: "SOP/01/2024"\nkop: ["\\0"]', "kop[0]"),
+])
+def test_the_gained_keys_are_bounded_and_typed(old, new, path):
+    assert path in problems_of(sample(**{old: new}))
+
+
+def test_signer_lines_of_blanks_are_dropped_and_the_file_written_back_the_same():
+    document = load(sample(**{'  nama: "NAMA, M.Si"': '  nama: "  "'}).encode())
+    assert document.disahkan_oleh == {"jabatan": "Kepala Kantor", "nip": "196406061985031015"}
+    assert load(dump(document).encode()) == document

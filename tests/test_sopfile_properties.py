@@ -102,9 +102,10 @@ def waktus(draw, valid: bool = True) -> str:
 
 
 slugs = st.from_regex(r"[a-z0-9]{1,12}(-[a-z0-9]{1,8}){0,3}", fullmatch=True)
-clean_dates = st.dates().map(lambda day: day.isoformat())
-dates = st.one_of(clean_dates, st.dates().map(lambda day: f"{day.year:04d}-{day.month:02d}"),
-                  st.sampled_from(["2019-02-30", "2019-13", "0000-01-01", "03 September 2019", "2019-9-3"]))
+clean_dates = st.one_of(st.dates().map(lambda day: day.isoformat()),
+                        st.dates().map(lambda day: f"{day.year:04d}-{day.month:02d}"))
+dates = st.one_of(clean_dates, st.sampled_from(["2019-02-30", "2019-13", "0000-01-01", "03 September 2019", "2019-9-3"]))
+labels = st.one_of(st.sampled_from(["A", "B", "C", "1a", "II.3"]), clean_words.filter(lambda text: len(text) <= 20))
 
 
 @st.composite
@@ -124,6 +125,10 @@ def documents(draw, valid: bool = True) -> dict:
             step["output"] = draw(text)
         if draw(st.integers(0, 3)) == 0:
             step["keterangan"] = draw(text)
+        if draw(st.integers(0, 3)) == 0:
+            step["catatan_transkripsi"] = draw(text)
+        if draw(st.integers(0, 3)) == 0:
+            step["label"] = draw(labels if valid else st.one_of(labels, texts))
         if count > 1 and draw(st.integers(0, 3)) == 0:
             others = [n for n in range(1, count + 1) if n != nomor] + ["selesai"]
             step["tidak"] = draw(st.sampled_from(others))
@@ -131,6 +136,9 @@ def documents(draw, valid: bool = True) -> dict:
                 step["ya"] = draw(st.sampled_from(others))
             if draw(st.booleans()):
                 step["simbol"] = "keputusan"
+            for key in ("pertanyaan", "label_ya", "label_tidak"):
+                if draw(st.booleans()):
+                    step[key] = draw(clean_words if valid else texts)
         elif draw(st.integers(0, 5)) == 0:
             step["simbol"] = draw(st.sampled_from(["mulai", "proses", "selesai"]))
         steps.append(step)
@@ -147,6 +155,10 @@ def documents(draw, valid: bool = True) -> dict:
             "nip": st.one_of(clean_words, st.integers(0, 10 ** 60)) if valid else st.one_of(texts, st.integers(0, 10 ** 80))}),
         "jumlah_waktu": waktus(valid) if valid else st.one_of(waktus(valid), texts),
         "zona_waktu": st.sampled_from(["WIB", "WITA", "WIT"] if valid else ["WIB", "WITA", "WIT", "UTC"]),
+        "kop": st.lists(clean_words if valid else texts, max_size=4),
+        "ditandatangani_elektronik": st.booleans(),
+        "kegiatan_terpisah": st.booleans(),
+        "catatan_transkripsi": st.lists(text, max_size=3),
         **{key: st.lists(text, max_size=3) for key in sopfile.LIST_SECTIONS},
     }
     for key in draw(st.lists(st.sampled_from(sorted(optional)), max_size=5, unique=True)):
@@ -215,9 +227,12 @@ def spliced(draw) -> str:
 
 
 def refused_or_read(data: bytes) -> list[sopfile.Problem] | None:
-    """Read a file: None when it is valid, else its problems; any other exception fails the test."""
+    """Read a file: None when it is valid, else its problems; any other exception fails the test.
+
+    A valid file written back is read as the same document, with the same content hash.
+    """
     try:
-        load(data)
+        document = load(data)
     except SopFileError as error:
         assert error.problems
         for problem in error.problems:
@@ -225,6 +240,9 @@ def refused_or_read(data: bytes) -> list[sopfile.Problem] | None:
             assert isinstance(problem.message, str) and problem.message.strip()
             assert len(problem.message) < 5000
         return error.problems
+    again = load(sopfile.dump(document).encode())
+    assert again == document
+    assert again.content_hash == document.content_hash
     return None
 
 
@@ -309,9 +327,10 @@ def test_an_accepted_file_imports_starts_runs_and_renders(document, client):
 
 
 @budget(40)
-@given(documents())
-def test_a_file_valid_by_construction_is_accepted(document):
-    problems = refused_or_read(as_yaml(document))
+@given(documents(), st.booleans())
+def test_a_file_valid_by_construction_is_accepted_and_written_back_the_same(document, flow):
+    data = as_yaml(document, flow=flow)
+    problems = refused_or_read(data)
     assert problems is None, problems
 
 
