@@ -82,7 +82,7 @@ def test_sop_list_shows_each_sop_with_its_latest_revision(admin_client, sops):
     content = response.content.decode()
     for result in sops:
         assert result.kode in content
-    assert "Prodeskel" in content
+    assert "Kegiatan Pengembangan dan Pengelolaan Data Profil" in content
     row = next(row for row in response.context["cl"].result_list if row.kode == "diskominfo-prodeskel")
     assert row.latest_number == 1
     assert row.step_count == Step.objects.filter(revision__sop=row).count()
