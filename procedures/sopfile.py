@@ -245,9 +245,10 @@ class SopDocument:
 # How deep blocks and lists may nest: a sheet needs four levels (the file, langkah, a step, its
 # kelengkapan). Deeper nesting is refused while parsing, before it costs time or stack.
 MAX_DEPTH = 16
-# How many values (texts, numbers, lists, blocks, keys) a file may hold: 200 steps of fifty
-# kelengkapan items stay far below; the bound keeps the memory and the time of checking small.
-MAX_VALUES = 50_000
+# How many values (texts, numbers, lists, blocks, keys) a file may hold: 200 steps with every key
+# and fifty kelengkapan items each hold some 17,000; the bound keeps the memory and the time of
+# reading and checking small (some 10 µs a value).
+MAX_VALUES = 25_000
 
 # Characters no text of a sheet holds (C0 and C1 controls except tab and newline, lone
 # surrogates, non-characters): YAML's escapes ("\0", "\x85", "\ud800") can write them, and the
@@ -693,6 +694,34 @@ def _schema_problems(data: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+@cache
+def _list_limits() -> tuple[dict[str, int], dict[str, int]]:
+    """The schema's maxItems of the file's lists and of a step's lists, by key."""
+    inlined = _validator().schema
+    step = inlined["properties"]["langkah"]["items"]["properties"]
+    return ({key: spec["maxItems"] for key, spec in inlined["properties"].items() if "maxItems" in spec},
+            {key: spec["maxItems"] for key, spec in step.items() if "maxItems" in spec})
+
+
+def _oversized_lists(data: dict[str, Any]) -> list[Problem]:
+    """Lists longer than the schema allows, found before the schema checks each of their items."""
+    top, step = _list_limits()
+    problems = []
+
+    def check(value: Any, limit: int, path: str) -> None:
+        if isinstance(value, list) and len(value) > limit:
+            problems.append(Problem(path, _("the list has %(count)s items; at most %(limit)s are allowed") % {
+                "count": len(value), "limit": limit}))
+
+    for key, limit in top.items():
+        check(data.get(key), limit, key)
+    steps = data.get("langkah")
+    for index, raw in enumerate(steps[:top["langkah"]] if isinstance(steps, list) else []):
+        for key, limit in step.items():
+            check(raw.get(key) if isinstance(raw, dict) else None, limit, f"langkah[{index}].{key}")
+    return problems
+
+
 def _number_texts(data: dict[str, Any], problems: list[Problem]) -> None:
     """``nomor`` and ``nip`` may be numbers: as texts they must still fit their columns."""
     signer = data.get("disahkan_oleh")
@@ -871,6 +900,9 @@ def validate(data: Any, *, problems: list[Problem] | None = None) -> SopDocument
         ) % {"kind": kind})])
 
     data = _clean_keys(data, (), problems)
+    oversized = _oversized_lists(data)
+    if oversized:  # a list of 20,000 items: say so, without checking each item first
+        raise SopFileError(_bounded(problems + oversized))
     problems += _schema_problems(data)
     _number_texts(data, problems)
 

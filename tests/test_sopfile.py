@@ -588,3 +588,9 @@ def test_signer_lines_of_blanks_are_dropped_and_the_file_written_back_the_same()
     document = load(sample(**{'  nama: "NAMA, M.Si"': '  nama: "  "'}).encode())
     assert document.disahkan_oleh == {"jabatan": "Kepala Kantor", "nip": "196406061985031015"}
     assert load(dump(document).encode()) == document
+
+
+def test_a_list_of_thousands_of_items_is_refused_by_its_length_alone():
+    items = ", ".join(["Berkas"] * 20_000)
+    (path, message), = problems_of(sample(**{"kelengkapan: [Surat Tugas, Peta wilayah]": f"kelengkapan: [{items}]"})).items()
+    assert path == "langkah[0].kelengkapan" and "20000" in message
