@@ -51,6 +51,13 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+# The SOP reader's property tests (tests/test_sopfile_properties.py) with SOPFLOW_FUZZ times the
+# suite's 300 examples, drawn afresh: `make fuzz`, or `SOPFLOW_FUZZ=100 make fuzz` for longer.
+.PHONY: fuzz
+fuzz: $(STAMP)
+	SOPFLOW_FUZZ=$${SOPFLOW_FUZZ:-20} $(BIN)/python -m pytest tests/test_sopfile_properties.py -q \
+	  --hypothesis-show-statistics
+
 # Refresh the translation catalogue after changing user-visible strings.
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l id --no-obsolete --ignore '.venv/*' --ignore 'var/*'

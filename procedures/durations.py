@@ -25,6 +25,11 @@ UNIT_WORDS = {
     "minggu": WEEK, "week": WEEK, "weeks": WEEK,
     "bulan": MONTH, "month": MONTH, "months": MONTH,
 }
+# A step's waktu is at most one year: as many of its unit as a calendar year holds. A deadline
+# is then a few years ahead at most, whatever the office's working hours, and quick to compute
+# (``999999 hari`` took seconds and ``99999 bulan`` lay beyond the calendar's last year).
+MAX_PER_UNIT = {MINUTE: 365 * 24 * 60, HOUR: 365 * 24, DAY: 365, WEEK: 52, MONTH: 12}
+
 # Printed totals also abbreviate ("5 hr 4 jam 45 Menit"); steps do not.
 TOTAL_UNIT_WORDS = UNIT_WORDS | {"hr": DAY, "mnt": MINUTE, "mgg": WEEK, "bln": MONTH}
 
@@ -50,7 +55,8 @@ class Duration:
         return f"{amount} {self.unit}"
 
 
-def _parse_term(low: str, high: str | None, unit_word: str, words: dict[str, str], text: str) -> Duration:
+def _parse_term(low: str, high: str | None, unit_word: str, words: dict[str, str], text: str,
+                *, bounded: bool = False) -> Duration:
     unit = words.get(unit_word.lower())
     if unit is None:
         raise DurationError(
@@ -66,18 +72,23 @@ def _parse_term(low: str, high: str | None, unit_word: str, words: dict[str, str
             _("“%(text)s”: the range runs backwards (%(low)s is more than %(high)s)")
             % {"text": text, "low": low_n, "high": high_n}
         )
+    if bounded and high_n > MAX_PER_UNIT[unit]:
+        raise DurationError(
+            _("“%(text)s”: a step may take at most one year (%(limit)s %(unit)s)")
+            % {"text": text, "limit": MAX_PER_UNIT[unit], "unit": unit}
+        )
     return Duration(low_n, high_n, unit)
 
 
 def parse_waktu(text: str) -> Duration:
-    """Parse a step's time standard such as ``15 menit``, ``3-4 jam`` or ``1 Bulan``."""
+    """Parse a step's time standard such as ``15 menit``, ``3-4 jam`` or ``1 Bulan`` (at most a year)."""
     match = _WAKTU_RE.match(text or "")
     if not match:
         raise DurationError(
             _("“%(text)s” is not a time standard: write a number and a unit, e.g. “15 menit” or “3-4 jam”")
             % {"text": text}
         )
-    return _parse_term(match["low"], match["high"], match["unit"], UNIT_WORDS, text)
+    return _parse_term(match["low"], match["high"], match["unit"], UNIT_WORDS, text, bounded=True)
 
 
 @dataclass(frozen=True)

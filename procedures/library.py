@@ -7,6 +7,7 @@ The management commands and the admin's "Impor SOP" page are thin wrappers over
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,13 @@ from django.utils.translation import gettext as _
 from procedures.durations import Duration
 from procedures.models import KelengkapanItem, Office, Position, Sop, SopColumn, SopRevision, Step, guess_level
 from procedures.sopfile import (
+    CONTROL_CHARACTERS,
     DATE_KEYS,
     END,
     LIST_SECTIONS,
     SIGNER_KEYS,
     Problem,
+    SheetDate,
     SopDocument,
     SopFileError,
     StepDocument,
@@ -30,8 +33,15 @@ from procedures.sopfile import (
     load,
 )
 
-# The identity block: the same names on SopDocument and SopRevision.
-IDENTITY_FIELDS = ("nama", "nomor", "revisi", *DATE_KEYS, *LIST_SECTIONS, "jumlah_waktu", "zona_waktu")
+logger = logging.getLogger(__name__)
+
+# The identity block: the same names on SopDocument and SopRevision (dates apart: a date and its
+# precision on the revision, one SheetDate in the document).
+IDENTITY_FIELDS = ("nama", "nomor", "revisi", "kop", "ditandatangani_elektronik", "kegiatan_terpisah",
+                   "catatan_transkripsi", *LIST_SECTIONS, "jumlah_waktu", "zona_waktu")
+# A step's texts: the same names on StepDocument and Step.
+STEP_TEXTS = ("kegiatan", "output", "keterangan", "catatan_transkripsi", "label", "pertanyaan", "label_ya",
+              "label_tidak")
 
 
 class Outcome(enum.Enum):
@@ -163,6 +173,8 @@ class _Pending:
 
 def _check(*, data: bytes, source: str, known: _Known) -> tuple[ImportResult, _Pending | None]:
     """Every check of one file, before anything is written: its result, and what to write."""
+    # The name is shown and stored: without the control characters an upload's name may hold.
+    source = CONTROL_CHARACTERS.sub("\N{REPLACEMENT CHARACTER}", source)
     try:
         document = load(data)
     except SopFileError as error:
@@ -189,18 +201,18 @@ def _write(*, batch: list[_Pending], user, known: _Known) -> None:
     if not batch:
         return
     try:
-        outcomes = _store_atomically(batch=batch, user=user, known=known)
-    except IntegrityError:
-        if len(batch) > 1:
-            for pending in batch:
-                _write(batch=[pending], user=user, known=known)
-            return
-        # Another import won a race (the same SOP, or a new position of the same office); what
-        # it wrote is what we would write: read it and write what is still missing.
-        outcomes = _store_atomically(batch=batch, user=user, known=known)
-    except DatabaseError:
+        try:
+            outcomes = _store_atomically(batch=batch, user=user, known=known)
+        except IntegrityError:
+            if len(batch) > 1:
+                raise
+            # Another import won a race (the same SOP, or a new position of the same office);
+            # what it wrote is what we would write: read it and write what is still missing.
+            outcomes = _store_atomically(batch=batch, user=user, known=known)
+    except DatabaseError as error:
         if len(batch) == 1:
-            raise
+            _refuse_in_database(batch[0], error)
+            return
         for pending in batch:  # each on its own: only the file at fault fails
             _write(batch=[pending], user=user, known=known)
         return
@@ -209,6 +221,19 @@ def _write(*, batch: list[_Pending], user, known: _Known) -> None:
         pending.result.outcome = (
             Outcome.UNCHANGED if not created else Outcome.CREATED if number == 1 else Outcome.REVISED
         )
+
+
+def _refuse_in_database(pending: _Pending, error: DatabaseError) -> None:
+    """The last guard: a file the checks passed but the database refused is refused, not a 500.
+
+    Its transaction was rolled back, so nothing of it was written. The checks of the format are
+    meant to make this unreachable; the log keeps the error for whoever finds out why it was not.
+    """
+    logger.exception("SOP file %s passed the checks but the database refused it", pending.result.source)
+    pending.result.outcome = Outcome.REFUSED
+    pending.result.problems = [Problem("", _(
+        "the database could not store this file (%(error)s); nothing of it was written"
+    ) % {"error": type(error).__name__})]
 
 
 def _store_atomically(*, known: _Known, **store) -> list[tuple[int, bool]]:
@@ -289,6 +314,7 @@ def _store(*, batch: list[_Pending], user, known: _Known) -> list[tuple[int, boo
             sop_id=sop_id,
             number=number + 1,
             **{key: getattr(document, key) for key in IDENTITY_FIELDS},
+            **_revision_dates(document),
             **{f"disahkan_{key}": document.disahkan_oleh.get(key, "") for key in SIGNER_KEYS},
             total_waktu=pending.total,
             content_hash=pending.content_hash,
@@ -328,15 +354,13 @@ def _store(*, batch: list[_Pending], user, known: _Known) -> list[tuple[int, boo
         Step(
             revision_id=revision_id,
             nomor=step.nomor,
-            kegiatan=step.kegiatan,
             column_id=column_ids[(revision_id, step.pelaksana)],
             simbol=step.simbol,
             waktu=step.waktu,
             waktu_min=step.duration.low,
             waktu_max=step.duration.high,
             waktu_unit=step.duration.unit,
-            output=step.output,
-            keterangan=step.keterangan,
+            **{key: getattr(step, key) for key in STEP_TEXTS},
         )
         for pending, revision_id in zip(written, revision_ids)
         for step in pending.document.langkah
@@ -372,6 +396,16 @@ def _store(*, batch: list[_Pending], user, known: _Known) -> list[tuple[int, boo
     if items:
         KelengkapanItem.objects.bulk_create(items)
     return outcomes
+
+
+def _revision_dates(document: SopDocument) -> dict:
+    """The revision's date fields: each date, and whether the sheet gave its day or only its month."""
+    fields = {}
+    for key in DATE_KEYS:
+        value = getattr(document, key)
+        fields[key] = value.date if value else None
+        fields[f"{key}_precision"] = value.precision if value else SheetDate.precision
+    return fields
 
 
 def _positions(*, office: Office, labels: list[str], known: _Known) -> dict[str, Position]:
@@ -423,16 +457,14 @@ def revision_document(revision: SopRevision) -> SopDocument:
         langkah=[
             StepDocument(
                 nomor=step.nomor,
-                kegiatan=step.kegiatan,
                 pelaksana=step.column.label,
                 simbol=step.simbol,
                 waktu=step.waktu,
                 duration=Duration(step.waktu_min, step.waktu_max, step.waktu_unit),
                 kelengkapan=[item.text for item in step.kelengkapan.all()],
-                output=step.output,
-                keterangan=step.keterangan,
                 ya=target(step.ya_step) if step.is_decision else None,
                 tidak=target(step.tidak_step) if step.is_decision else None,
+                **{key: getattr(step, key) for key in STEP_TEXTS},
             )
             for step in steps
         ],
@@ -440,6 +472,8 @@ def revision_document(revision: SopRevision) -> SopDocument:
             key: getattr(revision, f"disahkan_{key}") for key in SIGNER_KEYS if getattr(revision, f"disahkan_{key}")
         },
         **{key: getattr(revision, key) for key in IDENTITY_FIELDS},
+        **{key: SheetDate(getattr(revision, key), getattr(revision, f"{key}_precision"))
+           for key in DATE_KEYS if getattr(revision, key)},
     )
 
 

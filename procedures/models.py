@@ -209,6 +209,12 @@ class Sop(models.Model):
 class SopRevision(models.Model):
     """One imported version of an SOP sheet: the identity block and its steps. Never edited."""
 
+    class DatePrecision(models.TextChoices):
+        # A sheet may give a date as a day or only as a month and year ("September 2018"); a
+        # month is stored as its first day with MONTH, printed and exported as the sheet gave it.
+        DAY = "day", _("day")
+        MONTH = "month", _("month and year")
+
     sop = models.ForeignKey(
         Sop, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("SOP")
     )
@@ -220,13 +226,25 @@ class SopRevision(models.Model):
     nama = models.CharField(_("SOP name"), max_length=500)
     nomor = models.CharField(_("SOP number"), max_length=255, blank=True)
     revisi = models.PositiveIntegerField(_("printed revision"), default=0)
+    kop = models.JSONField(_("letterhead lines"), default=list, blank=True)
     tanggal_pembuatan = models.DateField(_("date made"), null=True, blank=True)
+    tanggal_pembuatan_precision = models.CharField(
+        _("date made: precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY)
     tanggal_revisi = models.DateField(_("date revised"), null=True, blank=True)
+    tanggal_revisi_precision = models.CharField(
+        _("date revised: precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY)
     tanggal_efektif = models.DateField(_("effective date"), null=True, blank=True)
+    tanggal_efektif_precision = models.CharField(
+        _("effective date: precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY)
     disahkan_jabatan = models.CharField(_("approved by (position)"), max_length=255, blank=True)
     disahkan_nama = models.CharField(_("approved by (name)"), max_length=255, blank=True)
     disahkan_pangkat = models.CharField(_("approved by (rank)"), max_length=255, blank=True)
     disahkan_nip = models.CharField(_("approved by (NIP/NRP)"), max_length=64, blank=True)
+    ditandatangani_elektronik = models.BooleanField(_("signed electronically"), default=False)
+    # Each step is an activity of its own; a run does one of them (the 002 sheet's A, B, C).
+    kegiatan_terpisah = models.BooleanField(_("independent activities"), default=False)
+    # How the file was made from its source; never printed in the sheet's Keterangan.
+    catatan_transkripsi = models.JSONField(_("transcription notes"), default=list, blank=True)
     # The six list sections, each a list of strings in sheet order.
     dasar_hukum = models.JSONField(_("legal basis"), default=list, blank=True)
     kualifikasi_pelaksana = models.JSONField(_("qualifications"), default=list, blank=True)
@@ -238,7 +256,8 @@ class SopRevision(models.Model):
     zona_waktu = models.CharField(_("time zone in the file"), max_length=32, blank=True)
 
     # What sopflow computed and where the file came from.
-    total_waktu = models.CharField(_("total time computed"), max_length=100, blank=True)
+    # Up to some 110 characters: a range of two sums of 200 steps of a year each (the file's bounds).
+    total_waktu = models.CharField(_("total time computed"), max_length=255, blank=True)
     content_hash = models.CharField(
         _("content hash"),
         max_length=64,
@@ -271,6 +290,25 @@ class SopRevision(models.Model):
         """The Jumlah Waktu a sheet prints: the sheet's own, else the computed sum; written the way
         sums are (75 menit as 1 jam 15 menit), never carrying jam into hari (durations.normal_total)."""
         return normal_total(self.jumlah_waktu) if self.jumlah_waktu else self.total_waktu
+
+    def printed_date(self, key: str) -> str:
+        """A ``tanggal_*`` as the sheet prints it: "3 September 2019", "September 2018", or ""."""
+        from procedures.sopfile import SheetDate
+
+        value = getattr(self, key)
+        return SheetDate(value, getattr(self, f"{key}_precision")).printed() if value else ""
+
+    @property
+    def printed_tanggal_pembuatan(self) -> str:
+        return self.printed_date("tanggal_pembuatan")
+
+    @property
+    def printed_tanggal_revisi(self) -> str:
+        return self.printed_date("tanggal_revisi")
+
+    @property
+    def printed_tanggal_efektif(self) -> str:
+        return self.printed_date("tanggal_efektif")
 
 
 class SopColumn(models.Model):
@@ -329,6 +367,16 @@ class Step(models.Model):
     waktu_unit = models.CharField(_("time standard, unit"), max_length=10, choices=Unit.choices)
     output = models.TextField(_("output"), blank=True)
     keterangan = models.TextField(_("notes"), blank=True)
+    # Corrections of the source and what was inferred: for admins, never on task pages or in the
+    # printed sheet's Keterangan.
+    catatan_transkripsi = models.TextField(_("transcription note"), blank=True)
+    # The step's printed label when it is not its number (A, B, C); empty: the number.
+    label = models.CharField(_("printed label"), max_length=20, blank=True)
+    # Decisions only: the question in the sheet's words and the words of its answers (empty:
+    # the pages derive a neutral question and say plain "Ya" / "Tidak").
+    pertanyaan = models.CharField(_("question"), max_length=500, blank=True)
+    label_ya = models.CharField(_("words of the Yes answer"), max_length=100, blank=True)
+    label_tidak = models.CharField(_("words of the No answer"), max_length=100, blank=True)
     # Decisions only. A null target of a decision step means the run ends there ("selesai").
     ya_step = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="+",

@@ -47,3 +47,20 @@ def sample(**replace: str) -> str:
         assert old in text, old
         text = text.replace(old, new, 1)
     return text
+
+
+def sample_with_sheet_keys() -> str:
+    """The valid sample with every key the contract gained later: kop, a month-only date, the
+    electronic signature, independent activities, transcription notes, labels, and a decision's
+    question and answers."""
+    return sample(**{
+        'nomor: "SOP/01/2024"\n': 'nomor: "SOP/01/2024"\nkop:\n  - PEMERINTAH KOTA UJI\n  - KANTOR UJI\n',
+        "tanggal_pembuatan: 2024-01-02": "tanggal_pembuatan: 2024-01\ntanggal_efektif: 2024-02-03",
+        '  nip: "196406061985031015"\n': '  nip: "196406061985031015"\nditandatangani_elektronik: true\n'
+                                          "kegiatan_terpisah: true\n"
+                                          "catatan_transkripsi:\n  - Disalin dari lembar cetak.\n",
+        "    output: Surat Tugas\n": "    output: Surat Tugas\n    catatan_transkripsi: Tanda pelaksana hilang.\n"
+                                  "    label: A\n",
+        "    tidak: 2\n": "    tidak: 2\n    pertanyaan: Laporan lengkap?\n    label_ya: Lengkap\n"
+                        "    label_tidak: Dikembalikan untuk dilengkapi\n",
+    })

@@ -82,7 +82,7 @@ def test_sop_list_shows_each_sop_with_its_latest_revision(admin_client, sops):
     content = response.content.decode()
     for result in sops:
         assert result.kode in content
-    assert "Prodeskel" in content
+    assert "Kegiatan Pengembangan dan Pengelolaan Data Profil" in content
     row = next(row for row in response.context["cl"].result_list if row.kode == "diskominfo-prodeskel")
     assert row.latest_number == 1
     assert row.step_count == Step.objects.filter(revision__sop=row).count()
@@ -227,7 +227,7 @@ def test_import_reports_each_file_and_writes_only_the_valid_one(admin_client):
     content = response.content.decode()
     assert f"{good_name}: created: " in content
     assert f"{bad_name}: refused, 1 problem(s); nothing was written" in content
-    assert f"{bad_name}: langkah[0]: unknown key “warna”" in content
+    assert f"{bad_name}: langkah[0].warna: unknown key “warna”" in content
     assert "1 of 2 file(s) refused" in content
     assert list(SopRevision.objects.values_list("source_name", flat=True)) == [good_name]
     assert SopRevision.objects.get().imported_by.username == "admin"

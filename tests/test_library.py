@@ -1,10 +1,12 @@
+from pathlib import Path
+
 import pytest
 from django.db import OperationalError, connection
 
 from procedures import library
 from procedures.library import Outcome, find_revision, sop_export, sop_import, sop_import_files
 from procedures.models import KelengkapanItem, Office, Position, Sop, SopColumn, SopRevision, Step
-from tests.sop_samples import sample
+from tests.sop_samples import sample, sample_with_sheet_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -141,8 +143,11 @@ def test_the_queries_of_a_new_file_do_not_grow_with_its_steps(steps, django_asse
     import_text(steps_sample(kode="uji-awal", steps=2))  # the office and its positions exist
     # The office, SAVEPOINT (the test's transaction), the SOP's lock, the new SOP, the revision,
     # the office's positions, the columns, the steps, the decisions' targets, the kelengkapan,
-    # RELEASE SAVEPOINT.
-    with django_assert_num_queries(11):
+    # RELEASE SAVEPOINT. SQLite takes at most 999 parameters a statement: its steps' insert is
+    # split in batches of as many rows as fit (PostgreSQL: one).
+    step_fields = [field for field in Step._meta.concrete_fields if not field.primary_key]
+    step_inserts = -(-steps // connection.ops.bulk_batch_size(step_fields, [None] * steps))
+    with django_assert_num_queries(10 + step_inserts):
         result = import_text(steps_sample(kode="uji-baru", steps=steps))
     assert result.outcome is Outcome.CREATED
     revision = SopRevision.objects.get(sop__kode="uji-baru")
@@ -227,3 +232,93 @@ def test_a_batch_failing_in_the_database_is_written_again_file_by_file(monkeypat
     assert [(result.outcome, result.revision) for result in results] == [(Outcome.CREATED, 1)] * 3
     assert SopRevision.objects.count() == 4
     assert Step.objects.count() == 2 + 3 * 4
+
+
+# ---------------------------------------------------------------------------------------------
+# What the checks accept imports, starts and runs (issue 11, "files --check accepts that then fail")
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("waktu", ["525600 menit", "8760 jam", "365 hari", "52 minggu", "12 bulan"])
+def test_a_step_of_the_longest_waktu_imports_and_starts_a_run(waktu, django_user_model):
+    from procedures import engine
+    from procedures.models import Task
+
+    text = sample(**{"waktu: 15 menit": f"waktu: {waktu}", "jumlah_waktu: 1 hari 1 jam 16 menit\n": ""})
+    assert sop_import(data=text.encode(), source="uji.yaml", check_only=True).outcome is Outcome.VALID
+    assert import_text(text).outcome is Outcome.CREATED
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.invalid", "rahasia-uji-123")
+    run = engine.run_start(revision=SopRevision.objects.get(), user=admin, perihal="Uji satu tahun")
+    task = Task.objects.get(run=run)
+    assert task.due_at.year - run.started_at.year <= 5  # a deadline on the calendar, years ahead at most
+
+
+def test_the_widest_total_of_a_sheet_fits_its_column():
+    # Two hundred steps of a year each in every unit, as ranges: the longest total text there is.
+    units = ["11-12 bulan", "51-52 minggu", "364-365 hari", "525598-525599 menit"]
+    lines = ["kode: uji-total", "nama: Uji", "instansi: Kantor Uji", "pelaksana: [Staf]", "langkah:"]
+    for nomor in range(1, 201):
+        lines += [f"  - nomor: {nomor}", "    kegiatan: K", "    pelaksana: Staf",
+                  f"    waktu: {units[0] if nomor <= 2 else units[1] if nomor <= 4 else units[2] if nomor <= 7 else units[3]}"]
+    result = import_text("\n".join(lines) + "\n")
+    assert result.outcome is Outcome.CREATED, result.lines()
+    total = SopRevision.objects.get().total_waktu
+    assert len(total) > 100
+    assert len(total) <= SopRevision._meta.get_field("total_waktu").max_length
+
+
+def test_a_file_name_with_control_characters_is_stored_without_them():
+    result = sop_import_files(files=[("uji\x00\x1b.yaml", sample().encode())])[0]
+    assert result.outcome is Outcome.CREATED
+    assert "\x00" not in result.source
+    assert "\x00" not in SopRevision.objects.get().source_name
+
+
+def test_a_file_the_database_refuses_after_every_check_is_refused_not_an_error(monkeypatch):
+    from django.db import DataError
+
+    def store_failing(**kwargs):
+        raise DataError("value too long for type character varying(100)")
+
+    monkeypatch.setattr(library, "_store", store_failing)
+    result = import_text(sample())
+    assert result.outcome is Outcome.REFUSED
+    assert "DataError" in result.problems[0].message
+    assert table_counts() == {name: 0 for name in table_counts()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys the contract gained: stored, exported in its order, re-imported unchanged
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_gained_keys_are_stored_on_the_revision_and_its_steps():
+    assert import_text(sample_with_sheet_keys()).outcome is Outcome.CREATED
+    revision = SopRevision.objects.get()
+    assert revision.kop == ["PEMERINTAH KOTA UJI", "KANTOR UJI"]
+    assert (revision.ditandatangani_elektronik, revision.kegiatan_terpisah) == (True, True)
+    assert revision.catatan_transkripsi == ["Disalin dari lembar cetak."]
+    assert (str(revision.tanggal_pembuatan), revision.tanggal_pembuatan_precision) == ("2024-01-01", "month")
+    assert (str(revision.tanggal_efektif), revision.tanggal_efektif_precision) == ("2024-02-03", "day")
+    assert (revision.printed_tanggal_pembuatan, revision.printed_tanggal_efektif, revision.printed_tanggal_revisi) == (
+        "Januari 2024", "3 Februari 2024", "")
+    first, decision = revision.steps.filter(nomor__in=[1, 3]).order_by("nomor")
+    assert (first.label, first.catatan_transkripsi) == ("A", "Tanda pelaksana hilang.")
+    assert (decision.pertanyaan, decision.label_ya, decision.label_tidak) == (
+        "Laporan lengkap?", "Lengkap", "Dikembalikan untuk dilengkapi")
+
+
+def test_a_revision_with_the_gained_keys_exports_and_imports_again_unchanged():
+    import_text(sample_with_sheet_keys())
+    exported = sop_export(revision=SopRevision.objects.get())
+    assert "tanggal_pembuatan: 2024-01\n" in exported and "kop:\n  - PEMERINTAH KOTA UJI\n" in exported
+    assert import_text(exported).outcome is Outcome.UNCHANGED
+    assert import_text(sample()).outcome is Outcome.REVISED  # without them the content differs
+
+
+def test_a_file_of_before_the_gained_keys_imports_unchanged_over_its_old_revision():
+    # What the code before this branch stored: the revision and the content hash it computed.
+    path = Path(__file__).resolve().parent / "data" / "sops-before-0003" / "004-patroli-pengawasan-wilayah.yaml"
+    assert import_text(path.read_text(encoding="utf-8")).outcome is Outcome.CREATED
+    SopRevision.objects.update(content_hash="d147d89f765cd1b477d8341b7e16a8273c3352569d8a5e0352957ad429c088dc")
+    assert import_text(path.read_text(encoding="utf-8")).outcome is Outcome.UNCHANGED

@@ -139,7 +139,7 @@ def test_the_sheet_shows_every_activity_and_role_column(client, cast, number):
 def test_the_sheet_shows_the_identity_block_and_lists(client, cast):
     client.force_login(holder_of_first_step(cast, "002"))
     html = client.get(reverse("sop-detail", args=[KODE["002"]])).content.decode()
-    for text in ("SOP / 04 / IX / 2019", "03-09-2019", "01-10-2019", "Kapolres Gorontalo Kota",
+    for text in ("SOP / 04 / IX / 2019", "3 September 2019", "1 Oktober 2019", "Kapolres Gorontalo Kota",
                  "Ajun Komisaris Besar Polisi", "76050993", "Perkap nomor 3 thn 2015 tentang pemolisian masyarakat",
                  "Surat perintah tugas", "Dilarang bersosialisasi tentang kampanye politik", "Buku catatan"):
         assert escape(text) in html, text
