@@ -21,7 +21,7 @@ from django.utils import timezone
 from procedures import engine
 from procedures.demo import ADMIN_USERNAME, demo_users_create
 from procedures.library import sop_import
-from procedures.models import ActingAssignment, Event, Position, Run, SopRevision, Task
+from procedures.models import ActingAssignment, Event, Position, Profile, Run, SopRevision, Task
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -332,7 +332,7 @@ def kasi(world) -> Position:
 
 
 def appointment(position: Position, user, **changes) -> dict:
-    return {"position": position.pk, "user": user.pk, "kind": "plh", "starts_on": "2025-03-03",
+    return {"office": position.office_id, "position": position.pk, "user": user.pk, "kind": "plh", "starts_on": "2025-03-03",
             "ends_on": "2025-03-07", "reason": "Kasi cuti tahunan", **changes}
 
 
@@ -355,6 +355,7 @@ def test_acting_appointment_with_dates_reversed_is_a_form_error(admin_client, ka
 
 def test_acting_appointment_refused_by_the_engine_is_a_form_error(client, kasi):
     clerk = staff("add_actingassignment", "view_actingassignment")
+    Profile.objects.create(user=clerk, office=kasi.office)  # a clerk of the office, not a head
     client.force_login(clerk)
     response = client.post(reverse("admin:procedures_actingassignment_add"), appointment(kasi, UserFactory(office=kasi.office)))
     assert response.status_code == 200
@@ -430,6 +431,7 @@ def test_user_page_adds_a_position(admin_client, kasi):
         f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-INITIAL_FORMS": "0",
         f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
         f"{prefix}-0-position": kasi.pk,
+        "profile-TOTAL_FORMS": "0", "profile-INITIAL_FORMS": "0",  # no NIP, pangkat or office given
     }
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
