@@ -395,6 +395,12 @@ class ProfileInline(ScopedPickers, admin.StackedInline):
     max_num = 1
     verbose_name_plural = Profile._meta.verbose_name
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "nip":  # typed with its spaces ("19800101 200501 2 001"), stored without
+            return forms.CharField(label=db_field.verbose_name, help_text=db_field.help_text, required=False,
+                                   max_length=40)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         formset.form = type("ProfileForm", (formset.form,), {"clean_nip": _clean_nip})

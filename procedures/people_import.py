@@ -411,7 +411,7 @@ def _match(*, office: Office, people: list[_Person], by, problems: list) -> None
         person.user = user
 
 
-def _chunks(items: list[str], size: int = 200):
+def _chunks(items: list[str], size: int = 900):
     for start in range(0, len(items), size):
         yield items[start:start + size]
 

@@ -6,7 +6,7 @@ and the office's positions with a similar name (a new "Kasie Trantib" beside an 
 Trantib" is likely a typo of the sheet). An SOP is ready when every position has someone; it can
 at least start when its first step's position has someone (``permissions.start_refusal``).
 
-``sop_readiness`` reads any number of SOPs in five queries; ``start_blockers`` tells, for the run
+``sop_readiness`` reads any number of SOPs in six queries; ``start_blockers`` tells, for the run
 start page, which revisions cannot start, in three.
 """
 
@@ -94,7 +94,7 @@ def _staff(position_ids: set[int], offices: dict[int, Office]) -> tuple[dict[int
 
 
 def sop_readiness(sops: Iterable[Sop | int]) -> list[SopReadiness]:
-    """The readiness of each SOP (by its latest revision), in the order given; five queries at most."""
+    """The readiness of each SOP (by its latest revision), in the order given; six queries at most."""
     ids = [sop if isinstance(sop, int) else sop.pk for sop in sops]
     if not ids:
         return []
