@@ -15,6 +15,7 @@ from django.urls import reverse
 from procedures.library import sop_import
 from procedures.models import ActingAssignment, Office, Position, Profile, Sop, SopRevision
 from tests.factories import OfficeFactory, PositionFactory, UserFactory
+from tests.spreadsheets import xlsx_bytes
 from tests.sop_samples import sample
 
 pytestmark = pytest.mark.django_db
@@ -234,16 +235,6 @@ def test_a_plh_from_another_office_or_overlapping_is_a_form_error(client, kasuba
 # --- importing people ------------------------------------------------------------------------------
 
 
-def workbook(*rows) -> bytes:
-    book = openpyxl.Workbook()
-    book.active.append(["username", "nama", "nip", "pangkat_golongan", "email", "jabatan"])
-    for row in rows:
-        book.active.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 IMPORT_URL = "/admin/auth/user/import/"
 
 
@@ -261,8 +252,8 @@ def test_the_user_list_links_to_the_import_and_its_templates_download(client, ka
 
 def test_an_xlsx_of_people_is_imported_and_new_users_are_invited(client, kasubag, office,
                                                                  django_capture_on_commit_callbacks):
-    data = workbook(["", "Ani Lestari", NIP, "Penata (III/c)", "ani@kota.go.id", "Kepala"],
-                    ["budi", "Budi", "", "", "", "Staf"])
+    data = xlsx_bytes([["", "Ani Lestari", NIP, "Penata (III/c)", "ani@kota.go.id", "Kepala"],
+                       ["budi", "Budi", "", "", "", "Staf"]])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(IMPORT_URL, {"office": office.pk, "send_invitations": "on",
                                             "file": SimpleUploadedFile("pegawai.xlsx", data)})
@@ -275,7 +266,7 @@ def test_an_xlsx_of_people_is_imported_and_new_users_are_invited(client, kasubag
 
 
 def test_a_file_with_bad_rows_is_refused_whole_with_their_numbers(client, kasubag, office):
-    data = workbook(["ani", "Ani", NIP, "", "", "Kepala"], ["budi", "Budi", "123", "", "", "Kabid"])
+    data = xlsx_bytes([["ani", "Ani", NIP, "", "", "Kepala"], ["budi", "Budi", "123", "", "", "Kabid"]])
     response = client.post(IMPORT_URL, {"office": office.pk, "file": SimpleUploadedFile("pegawai.xlsx", data)})
     assert response.status_code == 400
     content = response.content.decode()

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from procedures.models import Position, Profile
 from procedures.people_import import MAX_BYTES, MAX_ROWS, PeopleFileError, read_table, template_csv, template_xlsx, users_import
 from tests.factories import OfficeFactory, PositionFactory, UserFactory
+from tests.spreadsheets import xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -36,17 +37,6 @@ def office():
 
 def csv_bytes(*rows: str, header: str = HEADER, encoding: str = "utf-8") -> bytes:
     return "\n".join([header, *rows]).encode(encoding)
-
-
-def xlsx_bytes(rows: list[list], *, header=("username", "nama", "nip", "pangkat_golongan", "email", "jabatan")) -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
 def run(office, data: bytes, name: str = "pegawai.csv", by=None, **kwargs):

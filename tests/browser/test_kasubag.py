@@ -3,9 +3,6 @@ positions holders, and imports the office's people from an XLSX file."""
 
 from __future__ import annotations
 
-import io
-
-import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -13,6 +10,7 @@ from django.contrib.auth.models import Permission
 from procedures.models import Office, Position, Profile
 from tests.browser.conftest import PASSWORD, sign_in
 from tests.sop_samples import sample
+from tests.spreadsheets import xlsx_bytes
 
 NIP_ANI = "198001012005012001"
 PERMISSIONS = [
@@ -34,16 +32,6 @@ def kasubag(live_server, settings):
     ani = User.objects.create_user("ani", first_name="Ani Lestari", email="ani@kota.go.id")
     Profile.objects.create(user=ani, office=office, nip=NIP_ANI)
     return user
-
-
-def people_xlsx(*rows) -> bytes:
-    book = openpyxl.Workbook()
-    book.active.append(["username", "nama", "nip", "pangkat_golongan", "email", "jabatan"])
-    for row in rows:
-        book.active.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def test_a_kasubag_imports_an_sop_gives_it_holders_and_imports_people(kasubag, page, live_server, artifacts):
@@ -75,7 +63,7 @@ def test_a_kasubag_imports_an_sop_gives_it_holders_and_imports_people(kasubag, p
     page.get_by_role("link", name="Impor pengguna").click()
     page.locator("input[name=file]").set_input_files([{
         "name": "pegawai.xlsx", "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "buffer": people_xlsx(["budi", "Budi Santoso", "", "", "", "Staf"], ["cici", "", "", "", "", "Kabid"]),
+        "buffer": xlsx_bytes([["budi", "Budi Santoso", "", "", "", "Staf"], ["cici", "", "", "", "", "Kabid"]]),
     }])
     page.locator("#user_import_form input[type=submit]").click()
     refused = page.locator("#people-refused")
@@ -87,7 +75,7 @@ def test_a_kasubag_imports_an_sop_gives_it_holders_and_imports_people(kasubag, p
 
     page.locator("input[name=file]").set_input_files([{
         "name": "pegawai.xlsx", "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "buffer": people_xlsx(["budi", "Budi Santoso", "", "Pengatur (II/c)", "", "Staf"]),
+        "buffer": xlsx_bytes([["budi", "Budi Santoso", "", "Pengatur (II/c)", "", "Staf"]]),
     }])
     page.locator("#user_import_form input[type=submit]").click()
     page.locator("#people-imported").wait_for()
