@@ -26,7 +26,6 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -363,9 +362,12 @@ class UserImportAdmin:
                 office=form.cleaned_data["office"], name=upload.name, data=upload.read(), by=request.user,
                 check_only=form.cleaned_data["check_only"])
             if not outcome.refused and not form.cleaned_data["check_only"] and form.cleaned_data["send_invitations"]:
-                invited = sum(1 for user in outcome.created if user.email)
-                created = list(outcome.created)
-                transaction.on_commit(lambda: people_import.invite_send(users=created))
+                # The users are committed (users_import's own transaction): the links work at once.
+                invited, failed = people_import.invite_send(users=outcome.created)
+                if failed:
+                    messages.error(request, _("The email to %(addresses)s could not be sent; send them the "
+                                              "link from “Forgot your password?” later, or set a password on "
+                                              "their page.") % {"addresses": ", ".join(failed)})
         office_value = form["office"].value()
         context = {
             **self.admin_site.each_context(request),

@@ -17,6 +17,7 @@ import csv
 import difflib
 import io
 import re
+import smtplib
 import zipfile
 from dataclasses import dataclass, field
 
@@ -190,7 +191,7 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Cell]]]:
     try:
         sheet = workbook.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
-            if len(rows) > MAX_ROWS:
+            if len(rows) > MAX_ROWS or number > 50 * MAX_ROWS:  # many rows, or a sheet of empty ones
                 raise PeopleFileError(_("the file has more than %(limit)s rows; split it") % {"limit": MAX_ROWS})
             cells = [_xlsx_cell(value) for value in values]
             if any(cell.text for cell in cells):
@@ -503,9 +504,10 @@ def template_xlsx(office: Office | None) -> bytes:
     return out.getvalue()
 
 
-def invite_send(*, users) -> int:
-    """Email each new user with an address a link to set their password; the number of emails sent."""
-    sent = 0
+def invite_send(*, users) -> tuple[int, list[str]]:
+    """Email each new user with an address a link to set their password: how many were sent, and to
+    whom sending failed (the mail server refused or was unreachable)."""
+    sent, failed = 0, []
     for user in users:
         if not user.email:
             continue
@@ -516,6 +518,10 @@ def invite_send(*, users) -> int:
         }
         subject = render_to_string("registration/account_invite_subject.txt", context).strip()
         body = render_to_string("registration/account_invite_email.txt", context)
-        send_mail(subject, body, None, [user.email])
-        sent += 1
-    return sent
+        try:
+            send_mail(subject, body, None, [user.email])
+        except (OSError, smtplib.SMTPException):
+            failed.append(user.email)
+        else:
+            sent += 1
+    return sent, failed

@@ -250,19 +250,31 @@ def test_the_user_list_links_to_the_import_and_its_templates_download(client, ka
     assert client.get(reverse("admin:auth_user_import_template", args=["pdf"])).status_code == 403
 
 
-def test_an_xlsx_of_people_is_imported_and_new_users_are_invited(client, kasubag, office,
-                                                                 django_capture_on_commit_callbacks):
+def test_an_xlsx_of_people_is_imported_and_new_users_are_invited(client, kasubag, office):
     data = xlsx_bytes([["", "Ani Lestari", NIP, "Penata (III/c)", "ani@kota.go.id", "Kepala"],
                        ["budi", "Budi", "", "", "", "Staf"]])
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(IMPORT_URL, {"office": office.pk, "send_invitations": "on",
-                                            "file": SimpleUploadedFile("pegawai.xlsx", data)})
+    response = client.post(IMPORT_URL, {"office": office.pk, "send_invitations": "on",
+                                        "file": SimpleUploadedFile("pegawai.xlsx", data)})
     assert response.status_code == 200
     assert "pegawai.xlsx imported: 2 new user(s), 0 updated, 2 position(s) given." in response.content.decode()
     ani = User.objects.get(username=NIP)
     assert list(ani.positions.all()) == [kepala()] and not ani.has_usable_password()
     [invitation] = mail.outbox
     assert invitation.to == ["ani@kota.go.id"] and "/akun/atur-ulang/" in invitation.body and NIP in invitation.body
+
+
+def test_a_mail_server_that_fails_is_a_message_not_an_error(client, kasubag, office, settings, monkeypatch):
+    import smtplib
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr("procedures.people_import.send_mail", refuse)
+    response = client.post(IMPORT_URL, {"office": office.pk, "send_invitations": "on", "file": SimpleUploadedFile(
+        "p.csv", b"username;nama;email\nani;Ani;ani@kota.go.id\n")}, follow=True)
+    assert response.status_code == 200
+    assert "The email to ani@kota.go.id could not be sent" in response.content.decode()
+    assert User.objects.filter(username="ani").exists()
 
 
 def test_a_file_with_bad_rows_is_refused_whole_with_their_numbers(client, kasubag, office):
