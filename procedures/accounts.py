@@ -13,8 +13,8 @@ from __future__ import annotations
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth import authenticate, logout
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth import authenticate, get_user_model, logout
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, _unicode_ci_compare
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -53,3 +53,18 @@ class LimitedPasswordChangeForm(PasswordChangeForm):
         if found is None or found.pk != self.user.pk:
             raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
         return old_password
+
+
+
+class AccountPasswordResetForm(PasswordResetForm):
+    """Django's reset form, also for accounts that never had a password.
+
+    Django leaves those out (they may sign in elsewhere, e.g. LDAP); in sopflow they are people
+    imported by an admin (procedures.people_import), whose emailed link may have expired unused.
+    """
+
+    def get_users(self, email: str):
+        User = get_user_model()
+        email_field = User.get_email_field_name()
+        users = User._default_manager.filter(**{f"{email_field}__iexact": email, "is_active": True})
+        return (user for user in users if _unicode_ci_compare(email, getattr(user, email_field)))

@@ -36,6 +36,15 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from procedures import admin_accounts  # noqa: F401 (registers users and lockouts)
 from procedures import engine
+from procedures.admin_people import (
+    ActingOfficeForm,
+    OfficeForm,
+    PositionHoldersAdmin,
+    ScopedPickers,
+    SopReadinessAdmin,
+    readiness_context,
+)
+from procedures.import_report import imported_sops, with_step_names
 from procedures.library import ImportResult, Outcome, sop_export, sop_import_files
 from procedures.models import (
     ActingAssignment,
@@ -77,9 +86,10 @@ class OfficeAdmin(admin.ModelAdmin):
     # Explicit: the counts below group the rows, and a grouped query drops Meta.ordering (the
     # office autocomplete's pages would come in no fixed order).
     ordering = ["name"]
+    form = OfficeForm
     fieldsets = [
         (None, {
-            "fields": ["name", "time_zone"],
+            "fields": ["name", "time_zone", "parent"],
             "description": gettext_lazy(
                 "An office without working hours works Monday to Thursday 07:30–16:00 and "
                 "Friday 07:30–16:30; national public holidays need no rows."
@@ -104,13 +114,14 @@ class OfficeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(admin.ModelAdmin):
+class PositionAdmin(PositionHoldersAdmin, admin.ModelAdmin):
+    """Holders are managed on the position's "Pemegang jabatan" page (procedures.admin_people)."""
+
     list_display = ["name", "office", "level"]
     list_select_related = ["office"]
     list_filter = ["office", "level"]
     search_fields = ["name", "office__name"]
     autocomplete_fields = ["office"]
-    filter_horizontal = ["holders"]
 
 
 @admin.register(Holiday)
@@ -129,7 +140,7 @@ class HolidayAdmin(admin.ModelAdmin):
 # ---------------------------------------------------------------------------------------------
 
 
-class ActingAppointForm(forms.ModelForm):
+class ActingAppointForm(ActingOfficeForm, forms.ModelForm):
     """Name a Plt/Plh: ``engine.acting_appoint`` checks and writes it, a refusal is a form error.
 
     Validating and writing are one step on purpose: the rules (dates in order, who may appoint)
@@ -186,7 +197,7 @@ class ActingEndForm(forms.ModelForm):
 
 
 @admin.register(ActingAssignment)
-class ActingAssignmentAdmin(admin.ModelAdmin):
+class ActingAssignmentAdmin(ScopedPickers, admin.ModelAdmin):
     list_display = [
         "position", "office", "user", "kind", "starts_on", "ends_on", "appointed_by", "active_today",
     ]
@@ -201,7 +212,7 @@ class ActingAssignmentAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
         fields = ["position", "user", "kind", "starts_on", "ends_on", "reason"]
-        return fields if obj is None else [*fields, "appointed_by", "created_at"]
+        return ["office", *fields] if obj is None else [*fields, "appointed_by", "created_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         # Once made, an appointment is history (tasks and events point at it) except its end.
@@ -513,7 +524,7 @@ def _result_row(result: ImportResult) -> dict:
 
 
 @admin.register(Sop)
-class SopAdmin(admin.ModelAdmin):
+class SopAdmin(SopReadinessAdmin, admin.ModelAdmin):
     list_display = ["kode", "latest_nama", "office", "latest_number", "step_count"]
     list_select_related = ["office"]
     list_filter = ["office"]
@@ -580,12 +591,14 @@ class SopAdmin(admin.ModelAdmin):
         """Import uploaded SOP files and show one result per file, as ``import_sops`` prints."""
         if not self.has_import_permission(request):
             raise PermissionDenied
-        results, refused = [], 0
+        results, refused, readiness = [], 0, {}
         if request.method == "POST":
             form = SopImportForm(request.POST, request.FILES)
             if form.is_valid():
                 results = self._import(request, form.cleaned_data["files"], form.cleaned_data["check_only"])
                 refused = sum(result.refused for result in results)
+                if not form.cleaned_data["check_only"]:  # what the imported SOPs still lack
+                    readiness = readiness_context(request, imported_sops(results))
                 form = SopImportForm(initial={"check_only": form.cleaned_data["check_only"]})
         else:
             form = SopImportForm()
@@ -597,16 +610,18 @@ class SopAdmin(admin.ModelAdmin):
             "rows": [_result_row(result) for result in results],
             "refused_summary": _("%(refused)s of %(total)s file(s) refused") % {
                 "refused": refused, "total": len(results)} if refused else "",
+            **readiness,
         }
         return TemplateResponse(request, "admin/procedures/sop/import.html", context)
 
     def _import(self, request: HttpRequest, uploads: list[UploadedFile], check_only: bool) -> list[ImportResult]:
         limit = settings.SOP_FILE_MAX_BYTES
         # A file that is too large is refused by its size alone, before reading it into memory.
-        readable = [upload for upload in uploads if upload.size <= limit]
-        imported = iter(sop_import_files(
-            files=[(upload.name, upload.read()) for upload in readable], user=request.user, check_only=check_only
-        ))
+        readable = [(upload.name, upload.read()) for upload in uploads if upload.size <= limit]
+        # Problems name each step by its nomor beside the key path (procedures.import_report).
+        imported = iter(with_step_names(result, data) for result, (_name, data) in zip(sop_import_files(
+            files=readable, user=request.user, check_only=check_only
+        ), readable))
         return [next(imported) if upload.size <= limit else _too_large(upload, limit) for upload in uploads]
 
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from procedures import engine, permissions
+from procedures.admin_people import ProfileInline, ScopedPickers, UserImportAdmin
 from procedures.models import Position, Task
 
 User = get_user_model()
@@ -37,7 +38,7 @@ User = get_user_model()
 # ---------------------------------------------------------------------------------------------
 
 
-class PositionHolderInline(admin.TabularInline):
+class PositionHolderInline(ScopedPickers, admin.TabularInline):
     """The positions a user holds: the other side of ``Position.holders``."""
 
     model = Position.holders.through
@@ -93,12 +94,12 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(UserImportAdmin, DjangoUserAdmin):
     form = AccountChangeForm
     list_display = [*DjangoUserAdmin.list_display, "is_active", "position_names"]
     list_filter = [*DjangoUserAdmin.list_filter, "positions__office"]
-    search_fields = [*DjangoUserAdmin.search_fields, "positions__name"]
-    inlines = [PositionHolderInline]
+    search_fields = [*DjangoUserAdmin.search_fields, "positions__name", "profile__nip"]
+    inlines = [PositionHolderInline, ProfileInline]
     actions = ["deactivate_users"]
 
     def get_inlines(self, request: HttpRequest, obj) -> list:

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
-from procedures import permissions, step_graph
+from procedures import permissions, staffing, step_graph
 from procedures.models import (
     ActingAssignment,
     Event,
@@ -515,6 +515,19 @@ def acting_appoint(*, position: Position, user, kind: str, starts_on: dt.date, e
     if not may_appoint:
         raise NotAllowed(_("only the holder of %(position)s, a head above it or an admin may name a Plt/Plh") % {
             "position": position.name})
+    # Lock the position's row: two admins naming a Plh of it at once are checked one after the other.
+    position = Position.objects.select_for_update().select_related("office").get(pk=position.pk)
+    if not staffing.belongs_to_or_above(user, position.office):
+        raise InvalidInput(_("%(name)s is not a user of %(office)s (nor of a superior office): a Plt/Plh is "
+                             "named from the office's own people") % {
+            "name": permissions.display_name(user), "office": position.office.name}, field="user")
+    overlap = (ActingAssignment.objects.filter(position=position, kind=kind, starts_on__lte=ends_on,
+                                               ends_on__gte=starts_on).select_related("user").first())
+    if overlap is not None:
+        raise InvalidInput(_("%(title)s is already %(name)s from %(start)s to %(end)s; end that appointment "
+                             "early or choose other dates") % {
+            "title": overlap.title(), "name": permissions.display_name(overlap.user),
+            "start": f"{overlap.starts_on:%d-%m-%Y}", "end": f"{overlap.ends_on:%d-%m-%Y}"}, field="starts_on")
     return ActingAssignment.objects.create(
         position=position, user=user, kind=kind, starts_on=starts_on, ends_on=ends_on,
         appointed_by=appointed_by, reason=reason,

@@ -56,14 +56,35 @@ class TaskWorkForm(forms.Form):
             self.fields["output_text"].help_text = escape(_("Expected: %(output)s") % {"output": task.step.output})
 
 
+class SelectWithDisabled(forms.Select):
+    """A select whose options named in ``disabled`` (value → reason) show but cannot be chosen."""
+
+    disabled: dict = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        key = getattr(value, "value", value)
+        if key in self.disabled:
+            option["attrs"]["disabled"] = True
+            option["label"] = _("%(label)s (cannot start: nobody holds %(position)s)") % {
+                "label": label, "position": self.disabled[key]}
+        return option
+
+
 class StartRunForm(forms.Form):
-    revision = forms.ModelChoiceField(label=_("SOP"), queryset=SopRevision.objects.none(), empty_label=None)
+    revision = forms.ModelChoiceField(label=_("SOP"), queryset=SopRevision.objects.none(), empty_label=None,
+                                      widget=SelectWithDisabled)
     perihal = forms.CharField(label=_("Subject (perihal)"), max_length=255)
 
-    def __init__(self, *args, revisions, **kwargs):
+    def __init__(self, *args, revisions, blocked: dict | None = None, **kwargs):
+        """``blocked``: revision id → name of the first step's position that nobody holds (shown disabled)."""
         super().__init__(*args, **kwargs)
         self.fields["revision"].queryset = SopRevision.objects.filter(pk__in=[r.pk for r in revisions]).select_related("sop__office")
         self.fields["revision"].label_from_instance = lambda r: f"{r.nama} — {r.sop.office.name}"
+        self.fields["revision"].widget.disabled = blocked or {}
+        startable = [r.pk for r in revisions if r.pk not in (blocked or {})]
+        if blocked and startable and "revision" not in self.initial:
+            self.initial["revision"] = startable[0]  # not a disabled one
 
 
 class CancelRunForm(forms.Form):

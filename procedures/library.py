@@ -337,7 +337,8 @@ def _store(*, batch: list[_Pending], user, known: _Known) -> list[tuple[int, boo
     # without Django's checks of related objects on every row.
     columns = []
     for pending, revision_id in zip(written, revision_ids):
-        positions = _positions(office=pending.office, labels=pending.document.pelaksana, known=known)
+        positions = _positions(office=pending.office, labels=pending.document.pelaksana, known=known,
+                               revision_id=revision_id)
         columns += [
             SopColumn(revision_id=revision_id, order=order, label=label, position_id=positions[label.lower()].pk)
             for order, label in enumerate(pending.document.pelaksana, start=1)
@@ -408,7 +409,7 @@ def _revision_dates(document: SopDocument) -> dict:
     return fields
 
 
-def _positions(*, office: Office, labels: list[str], known: _Known) -> dict[str, Position]:
+def _positions(*, office: Office, labels: list[str], known: _Known, revision_id: int | None = None) -> dict[str, Position]:
     """The positions of ``office`` for the role columns ``labels``, by lower-case name.
 
     "Kasat Pol PP" in two SOPs of one office is one position, whatever the case. The office's
@@ -420,7 +421,8 @@ def _positions(*, office: Office, labels: list[str], known: _Known) -> dict[str,
     missing: dict[str, Position] = {}
     for label in labels:
         if label.lower() not in by_name:
-            missing.setdefault(label.lower(), Position(office=office, name=label, level=guess_level(label)))
+            missing.setdefault(label.lower(), Position(office=office, name=label, level=guess_level(label),
+                                                       introduced_by_id=revision_id))
     if missing:
         created = Position.objects.bulk_create(missing.values())
         if not all(position.pk for position in created):  # backends without RETURNING on bulk insert

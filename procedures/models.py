@@ -43,6 +43,14 @@ class Office(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=32, choices=TimeZone.choices, default=TimeZone.WIB
     )
+    # Optional: a Dinas above its UPT, a Polres above its Satbinmas. Only the Plt/Plh rule reads it
+    # (a user of a superior office may act for a position here) and an admin of the superior
+    # office administers the offices below it (procedures.staffing).
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        verbose_name=_("superior office"),
+        help_text=_("Optional. Users of the superior office may be named Plt/Plh here, and its admins manage this office."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -85,6 +93,12 @@ class Position(models.Model):
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, default=Level.STAFF)
     holders = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="positions", verbose_name=_("holders")
+    )
+    # The revision whose import created this position (None: made by hand, or before this was
+    # recorded): the readiness page tells a position new with an SOP from one the office had.
+    introduced_by = models.ForeignKey(
+        "SopRevision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
+        verbose_name=_("created by importing"),
     )
 
     class Meta:
@@ -169,6 +183,38 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class Profile(models.Model):
+    """What an Indonesian civil servant's account needs beyond Django's user: NIP, pangkat, office.
+
+    The name stays on the user (``first_name``, the whole name with its titles; ``last_name`` may
+    stay empty) and the jabatan is the position held; a signed sheet takes all three from here.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
+    )
+    nip = models.CharField(
+        _("NIP/NRP"), max_length=18, blank=True,
+        help_text=_("18 digits for a civil servant (NIP), 8 for a police officer (NRP); empty for others."),
+    )
+    pangkat = models.CharField(_("rank and grade (pangkat/golongan)"), max_length=100, blank=True)
+    office = models.ForeignKey(
+        Office, on_delete=models.SET_NULL, null=True, blank=True, related_name="members",
+        verbose_name=_("office"),
+    )
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+        constraints = [
+            # One person, one NIP: the user import matches people by it.
+            models.UniqueConstraint(fields=["nip"], condition=~models.Q(nip=""), name="profile_nip_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.nip or str(self.user)
 
 
 # ---------------------------------------------------------------------------------------------

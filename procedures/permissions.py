@@ -171,10 +171,23 @@ def first_position(revision: SopRevision) -> Position | None:
     return first.column.position if first else None
 
 
+def unstaffed_refusal(position: Position) -> str:
+    """Why a run cannot start when nobody may do its first step: the position, and who can fix it."""
+    from procedures.staffing import fixers
+
+    return _("nobody holds the position %(position)s at %(office)s (nor acts for it today as Plt/Plh), so "
+             "the first task would wait for nobody; an admin of the office gives it a holder in Admin › "
+             "Positions: %(names)s") % {
+        "position": position.name, "office": position.office.name,
+        "names": ", ".join(fixers(position.office)) or _("ask your administrator")}
+
+
 def start_refusal(revision: SopRevision, user) -> str | None:
     """Why ``user`` may not start a run of ``revision``, or None."""
     if user.is_superuser:
-        return None
+        # An admin may start any SOP, but not one whose first task nobody could take.
+        first = first_position(revision)
+        return unstaffed_refusal(first) if first is not None and not who_may_act(first) else None
     first = first_position(revision)
     if first is None:
         return _("this SOP has no steps")

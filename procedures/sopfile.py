@@ -959,6 +959,11 @@ def _bounded(problems: list[Problem]) -> list[Problem]:
         "and more problems (%(count)s in all); fix these first") % {"count": len(problems)})]
 
 
+def parse(data: bytes) -> Any:
+    """The values of one SOP file, read within the format's limits but not validated."""
+    return _read_yaml(data).data
+
+
 def load(data: bytes) -> SopDocument:
     """Parse and validate the bytes of one SOP file."""
     reading = _read_yaml(data)

@@ -28,3 +28,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Faker("first_name")
     password = factory.django.Password("rahasia-uji-123")
+
+    @factory.post_generation
+    def office(user, create, office, **kwargs):
+        """``UserFactory(office=office)``: a user of that office (their profile says so)."""
+        if create and office is not None:
+            models.Profile.objects.update_or_create(user=user, defaults={"office": office})

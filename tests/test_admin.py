@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from procedures.import_report import with_step_names
 from procedures.library import Outcome, sop_import, sop_import_files
 from procedures.models import Holiday, Sop, SopRevision, Step
 from tests.factories import UserFactory
@@ -227,7 +228,8 @@ def test_import_reports_each_file_and_writes_only_the_valid_one(admin_client):
     content = response.content.decode()
     assert f"{good_name}: created: " in content
     assert f"{bad_name}: refused, 1 problem(s); nothing was written" in content
-    assert f"{bad_name}: langkah[0].warna: unknown key “warna”" in content
+    # The key path as the format's contract writes it, and the step by the nomor its sheet prints.
+    assert f"{bad_name}: langkah[0].warna (step 1): unknown key “warna”" in content
     assert "1 of 2 file(s) refused" in content
     assert list(SopRevision.objects.values_list("source_name", flat=True)) == [good_name]
     assert SopRevision.objects.get().imported_by.username == "admin"
@@ -237,7 +239,7 @@ def test_import_shows_the_same_lines_as_the_command(admin_client):
     name, data = fixture_files()[0]
     bad = with_unknown_key(data)
     response = admin_client.post(IMPORT_URL, {"files": [upload(name, bad)], "check_only": "on"})
-    expected = sop_import(data=bad, source=name, check_only=True).lines()
+    expected = with_step_names(sop_import(data=bad, source=name, check_only=True), bad).lines()
     rows = response.context["rows"]
     assert [rows[0]["summary"], *rows[0]["problems"], *rows[0]["warnings"]] == [line.strip() for line in expected]
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from procedures import engine
 from procedures.demo import ADMIN_USERNAME, demo_users_create
 from procedures.library import sop_import
-from procedures.models import ActingAssignment, Event, Position, Run, SopRevision, Task
+from procedures.models import ActingAssignment, Event, Position, Profile, Run, SopRevision, Task
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,8 +130,9 @@ def test_changelist_queries_do_not_grow_with_the_runs(admin_client, world, name)
 
     def add_one(number: int) -> None:
         world.work(world.start(f"Perihal {number}"))
-        engine.acting_appoint(position=kasi, user=UserFactory(), kind="plh", starts_on=dt.date(2025, 1, number),
-                              ends_on=dt.date(2025, 2, 1), appointed_by=world.admin)
+        engine.acting_appoint(position=kasi, user=UserFactory(office=kasi.office), kind="plh",
+                              starts_on=dt.date(2025, 1, number), ends_on=dt.date(2025, 1, number),
+                              appointed_by=world.admin)
 
     add_one(1)
     url = reverse(name)
@@ -331,12 +332,12 @@ def kasi(world) -> Position:
 
 
 def appointment(position: Position, user, **changes) -> dict:
-    return {"position": position.pk, "user": user.pk, "kind": "plh", "starts_on": "2025-03-03",
+    return {"office": position.office_id, "position": position.pk, "user": user.pk, "kind": "plh", "starts_on": "2025-03-03",
             "ends_on": "2025-03-07", "reason": "Kasi cuti tahunan", **changes}
 
 
 def test_acting_appointment_goes_through_the_engine(admin_client, world, kasi):
-    deputy = UserFactory()
+    deputy = UserFactory(office=kasi.office)
     response = admin_client.post(reverse("admin:procedures_actingassignment_add"), appointment(kasi, deputy))
     assert response.status_code == 302, response.context["adminform"].form.errors
     acting = ActingAssignment.objects.get()
@@ -346,7 +347,7 @@ def test_acting_appointment_goes_through_the_engine(admin_client, world, kasi):
 
 def test_acting_appointment_with_dates_reversed_is_a_form_error(admin_client, kasi):
     response = admin_client.post(reverse("admin:procedures_actingassignment_add"),
-                                 appointment(kasi, UserFactory(), ends_on="2025-03-01"))
+                                 appointment(kasi, UserFactory(office=kasi.office), ends_on="2025-03-01"))
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"ends_on": ["the end date is before the start date"]}
     assert not ActingAssignment.objects.exists()
@@ -354,8 +355,9 @@ def test_acting_appointment_with_dates_reversed_is_a_form_error(admin_client, ka
 
 def test_acting_appointment_refused_by_the_engine_is_a_form_error(client, kasi):
     clerk = staff("add_actingassignment", "view_actingassignment")
+    Profile.objects.create(user=clerk, office=kasi.office)  # a clerk of the office, not a head
     client.force_login(clerk)
-    response = client.post(reverse("admin:procedures_actingassignment_add"), appointment(kasi, UserFactory()))
+    response = client.post(reverse("admin:procedures_actingassignment_add"), appointment(kasi, UserFactory(office=kasi.office)))
     assert response.status_code == 200
     assert response.context["adminform"].form.non_field_errors() == [
         "only the holder of Kasi, a head above it or an admin may name a Plt/Plh"]
@@ -363,7 +365,7 @@ def test_acting_appointment_refused_by_the_engine_is_a_form_error(client, kasi):
 
 
 def test_acting_appointment_can_only_be_ended_early(admin_client, world, kasi):
-    acting = engine.acting_appoint(position=kasi, user=UserFactory(), kind="plt", starts_on=dt.date(2025, 3, 3),
+    acting = engine.acting_appoint(position=kasi, user=UserFactory(office=kasi.office), kind="plt", starts_on=dt.date(2025, 3, 3),
                                    ends_on=dt.date(2025, 3, 31), appointed_by=world.admin)
     url = reverse("admin:procedures_actingassignment_change", args=[acting.pk])
     later = admin_client.post(url, {"ends_on": "2025-04-30", "reason": ""})
@@ -382,7 +384,7 @@ def test_acting_appointment_can_only_be_ended_early(admin_client, world, kasi):
 
 def test_acting_list_shows_who_acts_today(admin_client, world, kasi):
     today = timezone.localdate()
-    engine.acting_appoint(position=kasi, user=UserFactory(), kind="plh", starts_on=today, ends_on=today,
+    engine.acting_appoint(position=kasi, user=UserFactory(office=kasi.office), kind="plh", starts_on=today, ends_on=today,
                           appointed_by=world.admin)
     response = admin_client.get(reverse("admin:procedures_actingassignment_changelist"))
     row = response.context["cl"].result_list[0]
@@ -391,7 +393,7 @@ def test_acting_list_shows_who_acts_today(admin_client, world, kasi):
 
 
 def test_only_a_superuser_deletes_an_appointment(client, world, kasi):
-    acting = engine.acting_appoint(position=kasi, user=UserFactory(), kind="plh", starts_on=dt.date(2025, 3, 3),
+    acting = engine.acting_appoint(position=kasi, user=UserFactory(office=kasi.office), kind="plh", starts_on=dt.date(2025, 3, 3),
                                    ends_on=dt.date(2025, 3, 7), appointed_by=world.admin)
     client.force_login(staff("delete_actingassignment", "view_actingassignment"))
     url = reverse("admin:procedures_actingassignment_delete", args=[acting.pk])
@@ -429,6 +431,7 @@ def test_user_page_adds_a_position(admin_client, kasi):
         f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-INITIAL_FORMS": "0",
         f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
         f"{prefix}-0-position": kasi.pk,
+        "profile-TOTAL_FORMS": "0", "profile-INITIAL_FORMS": "0",  # no NIP, pangkat or office given
     }
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors

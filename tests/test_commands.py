@@ -32,13 +32,20 @@ def snapshot() -> list:
     ]
 
 
-def test_it_prints_one_line_per_file(tmp_path):
+def test_it_prints_one_line_per_file(tmp_path, settings):
+    settings.LANGUAGE_CODE = "en"
     (tmp_path / "a.yaml").write_text(sample())
     (tmp_path / "b.yaml").write_text(sample(**{"kode: uji-patroli": "kode: uji-dua"}))
     out, err, failed = run("import_sops", str(tmp_path))
     assert not failed
-    assert out.count("\n") == 2
-    assert "a.yaml" in out and "b.yaml" in out
+    files, readiness = out.split("Readiness:\n")
+    assert files.count("\n") == 2
+    assert "a.yaml" in files and "b.yaml" in files
+    # Then what each SOP still lacks: nobody holds the positions of a new office yet.
+    assert readiness.splitlines() == [
+        "  uji-patroli: not ready, nobody holds Kepala (new), Staf (new); give them holders in Admin › Positions",
+        "  uji-dua: not ready, nobody holds Kepala, Staf; give them holders in Admin › Positions",
+    ]
 
 
 def test_it_says_unchanged_and_new_revision(tmp_path):

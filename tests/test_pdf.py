@@ -352,7 +352,7 @@ TIDAK_REASON = "Pelanggar sudah mentaati teguran"
 def patroli(cast):
     """A Patroli run worked to its end on a Tuesday: step 2 and 4 late, 7 by a Plh, 9 answered Tidak."""
     kasat = Position.objects.get(office__name=SATPOL, name="Kasat Pol PP")
-    plh = UserFactory(first_name="Bambang", last_name="Plh")
+    plh = UserFactory(first_name="Bambang", last_name="Plh", office=kasat.office)
     start = dt.datetime(2024, 9, 3, 8, 0, tzinfo=WIB)
     with time_machine.travel(start, tick=False) as traveller:
         engine.acting_appoint(position=kasat, user=plh, kind="plh", starts_on=start.date(), ends_on=start.date(),

@@ -246,7 +246,7 @@ def test_an_acting_official_is_refused_before_the_range_starts(cast):
 def test_an_acting_head_may_reassign_release_and_cancel(cast):
     run = cast.start("000")
     task = open_task(run)
-    deputy = UserFactory(first_name="Budi", last_name="Santoso")  # holds no position of his own
+    deputy = UserFactory(first_name="Budi", last_name="Santoso", office=position(KASAT).office)  # holds no position
     refused(NotAllowed, lambda: engine.task_reassign(task=task, user=deputy, to_user=cast.user("Kasi Bina Potensi Masyarakat")))
 
     appoint(position(KABID), deputy, kind="plt", appointed_by=cast.user(KASAT))
@@ -260,7 +260,7 @@ def test_an_acting_head_may_reassign_release_and_cancel(cast):
 
 @pytest.mark.parametrize("action", ["start", "reassign", "release", "cancel"])
 def test_every_action_taken_as_acting_official_is_recorded_as_such(cast, action):
-    deputy = UserFactory(first_name="Budi", last_name="Santoso")  # holds no position of his own
+    deputy = UserFactory(first_name="Budi", last_name="Santoso", office=position(KASAT).office)  # holds no position
     plh = appoint(position(KASAT), deputy, appointed_by=cast.user(KASAT))
     if action == "start":
         run = cast.start("004", user=deputy)  # 004 starts with the Kasat
@@ -291,7 +291,7 @@ def test_the_holder_a_head_above_or_an_admin_may_name_a_plh(cast, appointer):
     kasi = position("Kasi Bina Potensi Masyarakat")
     by = {"the holder": lambda: cast.holder(kasi), "a head above it": lambda: cast.user(KABID),
           "an admin": lambda: cast.admin}[appointer]()
-    deputy = UserFactory()
+    deputy = UserFactory(office=kasi.office)
 
     plh = appoint(kasi, deputy, appointed_by=by)
 
@@ -306,7 +306,7 @@ def test_the_holder_a_head_above_or_an_admin_may_name_a_plh(cast, appointer):
 ])
 def test_others_may_not_name_a_plh(cast, appointer):
     kasi = position("Kasi Bina Potensi Masyarakat")
-    deputy = UserFactory()
+    deputy = UserFactory(office=kasi.office)
 
     error = refused(NotAllowed, lambda: appoint(kasi, deputy, appointed_by=cast.user(appointer)))
 
@@ -318,7 +318,7 @@ def test_a_plh_needs_its_dates_in_order_and_a_known_kind(cast):
     today = timezone.localdate()
     by = cast.user(KASAT)
 
-    deputy = UserFactory()
+    deputy = UserFactory(office=kasat.office)
 
     reversed_dates = refused(InvalidInput, lambda: appoint(
         kasat, deputy, appointed_by=by, starts_on=today, ends_on=today - dt.timedelta(days=1)))

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from procedures import engine
 from procedures.library import sop_import
-from procedures.models import ActingAssignment, Holiday, Position, Run, Sop, Task
+from procedures.models import ActingAssignment, Holiday, Position, Profile, Run, Sop, Task
 
 # Each would run ``__xss()`` as markup: an element, an attribute broken out of its quotes, a
 # javascript: URL, the end of the <textarea>, <style> or <title> it is written into; and template
@@ -127,6 +127,7 @@ def build() -> Scenario:
     users["admin"] = _person("xss-admin", is_staff=True, is_superuser=True)
     kepala.holders.add(users["kepala"])
     staf.holders.add(users["staf"])
+    Profile.objects.create(user=users["plh"], office=office)  # a Plh is one of the office's people
     today = timezone.localdate(timezone=office.zoneinfo)
     engine.acting_appoint(position=kepala, user=users["plh"], kind=ActingAssignment.Kind.PLH, starts_on=today,
                           ends_on=today + dt.timedelta(days=3), appointed_by=users["admin"], reason=text("acting.reason"))

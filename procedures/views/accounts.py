@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
-from procedures.accounts import LimitedPasswordChangeForm, lockouts_lift
+from procedures.accounts import AccountPasswordResetForm, LimitedPasswordChangeForm, lockouts_lift
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -27,6 +27,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 class PasswordResetView(auth_views.PasswordResetView):
     """Ask for a link by email; the answer is the same whether the address is known or not."""
 
+    form_class = AccountPasswordResetForm  # imported people without a password yet may ask too
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")

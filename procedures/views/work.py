@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from procedures import engine, flowchart, permissions, selectors
+from procedures import engine, flowchart, permissions, readiness, selectors
 from procedures.forms import CancelRunForm, StartRunForm, TaskWorkForm
 from procedures.views.errors import Missing
 from procedures.models import Task
@@ -182,7 +182,10 @@ def run_cancel(request, pk: int):
 def run_start(request):
     standing = selectors.request_standing(request)
     revisions = selectors.startable_revisions(request.user, standing)
-    form = StartRunForm(request.POST or None, revisions=revisions)
+    # Shown, but not offered: SOPs whose first step nobody may take (an admin sees every SOP).
+    blocked = readiness.start_blockers(revisions) if request.user.is_superuser else {}
+    form = StartRunForm(request.POST or None, revisions=revisions,
+                        blocked={pk: position.name for pk, position in blocked.items()})
     if request.method == "POST" and form.is_valid():
         try:
             run = engine.run_start(revision=form.cleaned_data["revision"], user=request.user,
@@ -192,5 +195,10 @@ def run_start(request):
         else:
             messages.success(request, _("The run has started."))
             return redirect("run-detail", pk=run.pk)
-    return render(request, "procedures/run_start.html", {"form": form, "revisions": revisions},
+    refusals = {}  # one per position: it names who can fix it
+    for position in blocked.values():
+        if position.pk not in refusals:
+            refusals[position.pk] = permissions.unstaffed_refusal(position)
+    blocked_rows = [(revision, refusals[blocked[revision.pk].pk]) for revision in revisions if revision.pk in blocked]
+    return render(request, "procedures/run_start.html", {"form": form, "revisions": revisions, "blocked": blocked_rows},
                   status=400 if form.errors else 200)

@@ -120,10 +120,10 @@ def test_the_admin_works_under_the_policy_and_both_pdfs_carry_one(watched, found
     page.locator("button[name=index]").click()
     page.get_by_text("Reason for cancelling").wait_for()
     assert_clean(page, page.goto(page.url), watched, "runs again")
-    # A position: the office autocomplete (select2 over /admin/autocomplete/) and the holders' selector.
+    # A position: the office autocomplete (select2 over /admin/autocomplete/); its holders are listed.
     kepala = Position.objects.get(office=found.sop.office, name__startswith="Kepala")
     response = page.goto(live_server.url + reverse("admin:procedures_position_change", args=[kepala.pk]))
-    page.locator(".selector-available").wait_for()  # admin/js/SelectFilter2.js built it
+    page.locator(".field-holders_list a.button").wait_for()
     page.locator(".select2-container").first.click()
     page.locator(".select2-results__option").first.wait_for()
     assert_clean(page, response, watched, "position")
@@ -135,6 +135,10 @@ def test_the_admin_works_under_the_policy_and_both_pdfs_carry_one(watched, found
     assert "_popup=1" in popup.url
     assert popup.evaluate(REPORT) == [0, []]
     popup.close()
+    # The holders' page (names and the acting reason from the scenario), readiness, importing people.
+    for name, args in (("admin:procedures_position_holders", [kepala.pk]), ("admin:procedures_sop_readiness", []),
+                       ("admin:procedures_sop_change", [found.sop.pk]), ("admin:auth_user_import", [])):
+        assert_clean(page, page.goto(live_server.url + reverse(name, args=args)), watched, name)
     # The SOP import page: a refused file, its name and problems shown as text.
     page.goto(live_server.url + reverse("admin:procedures_sop_import"))
     page.locator("input[type=file]").set_input_files(
