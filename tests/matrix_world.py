@@ -194,8 +194,11 @@ def _people(world: World) -> None:
         holder = _holder(position)
         assert holder is not None, position
         world.people[holder_label(position)] = Person(holder_label(position), holder)
-    for label in ("plh", "plh-expired", "signed-in"):
-        world.people[label] = Person(label, UserFactory(username=label))
+    # Acting officials are appointed from the staff of the position's office.
+    world.people["plh"] = Person("plh", UserFactory(username="plh", office=Office.objects.get(name=OFFICE_A)))
+    world.people["plh-expired"] = Person("plh-expired", UserFactory(
+        username="plh-expired", office=Office.objects.get(name=OFFICE_B)))
+    world.people["signed-in"] = Person("signed-in", UserFactory(username="signed-in"))
     world.people["staff"] = Person("staff", UserFactory(username="staff", is_staff=True))
     office_admin = UserFactory(username="office-admin", is_staff=True)
     group = Group.objects.create(name="Admin kantor")

@@ -248,7 +248,9 @@ def test_a_step_of_the_longest_waktu_imports_and_starts_a_run(waktu, django_user
     assert sop_import(data=text.encode(), source="uji.yaml", check_only=True).outcome is Outcome.VALID
     assert import_text(text).outcome is Outcome.CREATED
     admin = django_user_model.objects.create_superuser("admin", "admin@example.invalid", "rahasia-uji-123")
-    run = engine.run_start(revision=SopRevision.objects.get(), user=admin, perihal="Uji satu tahun")
+    revision = SopRevision.objects.get()
+    revision.steps.get(nomor=1).column.position.holders.add(admin)  # someone to do the first step
+    run = engine.run_start(revision=revision, user=admin, perihal="Uji satu tahun")
     task = Task.objects.get(run=run)
     assert task.due_at.year - run.started_at.year <= 5  # a deadline on the calendar, years ahead at most
 
