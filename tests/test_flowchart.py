@@ -300,6 +300,32 @@ def test_decisions_on_the_first_and_the_last_step():
                       paged=height is not None)
 
 
+ONE_ROLE = """\
+kode: satu-peran
+nama: Satu Peran
+instansi: Kantor Uji
+pelaksana: [Staf]
+langkah:
+  - {nomor: 1, kegiatan: Menyusun konsep, pelaksana: Staf, waktu: 15 menit}
+  - {nomor: 2, kegiatan: Memeriksa konsep. Setuju?, pelaksana: Staf, waktu: 15 menit, tidak: 1}
+"""
+
+
+def test_a_sheet_of_one_role_column_whose_decision_ends_the_run_is_drawn(db):
+    """The format's tests found it: the Selesai below the decision had no column beside it to take
+    its way from (IndexError), so such a sheet could not be printed or shown."""
+    (result,) = sop_import_files(files=[("satu-peran.yaml", ONE_ROLE.encode())])
+    assert not result.refused, result.problems
+    revision = SopRevision.objects.get(sop__kode="satu-peran")
+    sheet = flowchart.sheet_of(revision)
+    assert len(sheet.columns) == 1 and (sheet.nodes[1].ya, sheet.nodes[1].tidak) == (None, 1)
+    for width, height in (A4, F4, (A4[0], 60.0)):
+        check_drawing(sheet, flowchart.sheet_pages(revision, width_mm=width, height_mm=height), paged=True)
+    check_drawing(sheet, flowchart.draw(sheet, width_mm=A4[0], height_mm=None, web=True), paged=False)
+    view = PageView.read(flowchart.flow_svg(revision))
+    assert [end.attrs["data-kind"] for end in view.exits] == ["ya"], "Ya ends the run below the diamond"
+
+
 def test_loops_back_and_forth_across_many_pages():
     """Small pages force page breaks between almost every pair of steps; every far flow crosses
     several: each gets a pair of connectors, lettered in the order a reader meets them."""
