@@ -13,7 +13,7 @@ import pytest
 from django.utils import translation
 
 from procedures import flowchart
-from procedures.flowchart import KEPUTUSAN, Node, Sheet
+from procedures.flowchart import KEPUTUSAN, Node, Sheet, layout
 from procedures.flowchart.text import fit_labels
 from procedures.library import sop_import_files
 from procedures.models import SopRevision, Step
@@ -124,10 +124,27 @@ def test_pages_repeat_the_header_and_end_with_the_total(seeds):
     assert sum(steps_per_page(pages), []) == list(range(1, 18)), "every step once, in order"
 
 
+def notes_in_keterangan(revision: SopRevision, *, without: tuple[int, ...] = ()) -> Sheet:
+    """The revision's sheet as the shipped files printed it before their transcription notes moved
+    out of Keterangan: each step's ``catatan_transkripsi`` in its Keterangan (none for ``without``)."""
+    sheet = flowchart.sheet_of(revision)
+    notes = {step.nomor: step.catatan_transkripsi for step in revision.steps.all()}
+    nodes = tuple(Node(**{**vars(node), "keterangan": "" if node.nomor in without else notes[node.nomor]})
+                  for node in sheet.nodes)
+    return Sheet(columns=sheet.columns, nodes=nodes, total=sheet.total)
+
+
 def test_pages_are_filled_evenly_not_ending_with_a_lone_step(seeds):
-    """Filled greedily, Prodeskel's pages held 5, 4, 3 and 1 steps; now as many pages, evenly."""
-    revision = revision_of(seeds, "diskominfo-prodeskel")
-    counts = [len(steps) for steps in steps_per_page(flowchart.sheet_pages(revision, width_mm=A4[0], height_mm=A4[1]))]
+    """Filled greedily, Prodeskel with its notes in Keterangan held 5, 4, 3 and 1 steps on its pages;
+    now as many pages, evenly."""
+    sheet = notes_in_keterangan(revision_of(seeds, "diskominfo-prodeskel"))
+    lay = layout.layout_sheet(sheet, width=A4[0], height=A4[1])
+    specs = [layout.row_spec(node, lay.cols, lay.shapes) for node in sheet.nodes]
+    first_room = A4[1] - 2 * layout.INSET - lay.header.height
+    greedy = layout._pages(specs, first_room=first_room, room=first_room - layout.STRIP, total=lay.total_height,
+                           cap=float("inf"))
+    assert [len(rows) for rows in greedy] == [5, 4, 3, 1], "the case: filled greedily, a lone step on the last page"
+    counts = [len(steps) for steps in steps_per_page(flowchart.draw(sheet, width_mm=A4[0], height_mm=A4[1]))]
     assert len(counts) == 4 and sum(counts) == 13
     assert counts[-1] > 1 and max(counts) - min(counts) <= 1
 
@@ -143,12 +160,10 @@ def test_web_drawing_marks_done_current_and_left(seeds):
 def test_cell_styles_mean_one_thing_in_the_whole_document(seeds):
     """Each page used to name its cell styles c0, c1, … on its own, and a later page's rule applied
     to the whole PDF: Patroli without the notes of steps 8 and 9 printed page 2's notes bold and
-    right-aligned over Kelengkapan. Now a class is defined once and means one cell shape."""
-    revision = revision_of(seeds, "satpolpp-patroli-pengawasan-wilayah")
-    sheet = flowchart.sheet_of(revision)
-    nodes = tuple(node if node.nomor not in (8, 9) else Node(**{**vars(node), "keterangan": ""})
-                  for node in sheet.nodes)
-    sheet = Sheet(columns=sheet.columns, nodes=nodes, total=sheet.total)
+    right-aligned over Kelengkapan. Now a class is defined once and means one cell shape. (The notes
+    were those of steps 1, 7, 8 and 9, since moved to ``catatan_transkripsi``.)"""
+    sheet = notes_in_keterangan(revision_of(seeds, "satpolpp-patroli-pengawasan-wilayah"), without=(8, 9))
+    assert [node.nomor for node in sheet.nodes if node.keterangan] == [1, 7]
     pages = flowchart.draw(sheet, width_mm=A4[0], height_mm=A4[1])
     rules = styles_of(pages)
     lefts = {}
@@ -283,6 +298,32 @@ def test_decisions_on_the_first_and_the_last_step():
     for height in (A4[1], 80.0, None):
         check_drawing(sheet, flowchart.draw(sheet, width_mm=A4[0], height_mm=height, web=height is None),
                       paged=height is not None)
+
+
+ONE_ROLE = """\
+kode: satu-peran
+nama: Satu Peran
+instansi: Kantor Uji
+pelaksana: [Staf]
+langkah:
+  - {nomor: 1, kegiatan: Menyusun konsep, pelaksana: Staf, waktu: 15 menit}
+  - {nomor: 2, kegiatan: Memeriksa konsep. Setuju?, pelaksana: Staf, waktu: 15 menit, tidak: 1}
+"""
+
+
+def test_a_sheet_of_one_role_column_whose_decision_ends_the_run_is_drawn(db):
+    """The format's tests found it: the Selesai below the decision had no column beside it to take
+    its way from (IndexError), so such a sheet could not be printed or shown."""
+    (result,) = sop_import_files(files=[("satu-peran.yaml", ONE_ROLE.encode())])
+    assert not result.refused, result.problems
+    revision = SopRevision.objects.get(sop__kode="satu-peran")
+    sheet = flowchart.sheet_of(revision)
+    assert len(sheet.columns) == 1 and (sheet.nodes[1].ya, sheet.nodes[1].tidak) == (None, 1)
+    for width, height in (A4, F4, (A4[0], 60.0)):
+        check_drawing(sheet, flowchart.sheet_pages(revision, width_mm=width, height_mm=height), paged=True)
+    check_drawing(sheet, flowchart.draw(sheet, width_mm=A4[0], height_mm=None, web=True), paged=False)
+    view = PageView.read(flowchart.flow_svg(revision))
+    assert [end.attrs["data-kind"] for end in view.exits] == ["ya"], "Ya ends the run below the diamond"
 
 
 def test_loops_back_and_forth_across_many_pages():

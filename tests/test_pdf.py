@@ -15,7 +15,7 @@ import yaml
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from procedures import engine, flowchart, pdf
+from procedures import engine, flowchart, pdf, sopfile
 from procedures.durations import Duration
 from procedures.flowchart.layout import INSET, columns
 from procedures.library import sop_import
@@ -202,12 +202,15 @@ SEED_FILES = Path(__file__).resolve().parent.parent / "fixtures" / "sops"
 
 def test_patroli_without_the_notes_of_steps_8_and_9_prints_every_note_in_its_own_column(cast):
     """The reviewer's case: page 2 printed the notes of steps 1 and 7 bold, right-aligned over the
-    Kelengkapan column (a later page's style rule), the Keterangan column left empty."""
+    Kelengkapan column (a later page's style rule), the Keterangan column left empty. The file then
+    had notes in the Keterangan of steps 1, 7, 8 and 9; they have since moved to
+    ``catatan_transkripsi``, so this copy puts them back, except those of steps 8 and 9."""
     data = yaml.safe_load((SEED_FILES / "004-patroli-pengawasan-wilayah.yaml").read_text(encoding="utf-8"))
     data["kode"] = "patroli-tanpa-keterangan-8-9"
     for step in data["langkah"]:
-        if step["nomor"] in (8, 9):
-            step.pop("keterangan", None)
+        if step["nomor"] not in (8, 9) and step.get("catatan_transkripsi"):
+            step["keterangan"] = step["catatan_transkripsi"]
+    assert [step["nomor"] for step in data["langkah"] if step.get("keterangan")] == [1, 7]
     revision = imported(data, "patroli.yaml")
     with translation.override("id"):
         content = pdf.render_sop_pdf(revision)
@@ -222,7 +225,7 @@ def test_patroli_without_the_notes_of_steps_8_and_9_prints_every_note_in_its_own
                   "Ya", "Tidak", "Selesai"}
     notes = {word for s in steps for word in s.keterangan.split()} - elsewhere
     placed = [(page, x0, x1, word) for page, x0, x1, word in words_with_boxes(content) if page > 1 and word in notes]
-    assert len(placed) > 40
+    assert len(notes) > 20 and {word for *_, word in placed} == notes, "every word of the notes is printed"
     outside = [(page, round(x0), round(x1), word) for page, x0, x1, word in placed if not (left - 1 <= x0 and x1 <= right + 1)]
     assert not outside, (round(left), round(right), outside[:10])
     text = pdf_text(content)
@@ -236,16 +239,18 @@ def test_a_4000_character_note_prints_whole_over_continued_pages(cast):
     from bench.sheets import generated_sop
 
     data = yaml.safe_load(generated_sop(kode="catatan-panjang", instansi="Kantor Uji Catatan", steps=6))
-    note = " ".join(f"kata{i:04d}" for i in range(445))
-    assert len(note) == 4004
+    words = [f"kata{i:04d}" for i in range(444)] + ["usai"]
+    note = " ".join(words)
+    assert len(note) == sopfile.schema()["$defs"]["step"]["properties"]["keterangan"]["maxLength"] == 4000, \
+        "the longest note the format accepts"
     data["langkah"][2]["keterangan"] = note
     revision = imported(data, "catatan.yaml")
     with translation.override("id"):
         content = pdf.render_sop_pdf(revision)
     text = pdf_text(content)
-    found = [text.find(f"kata{i:04d}") for i in range(445)]
+    found = [text.find(word) for word in words]
     assert -1 not in found and found == sorted(found), "every word of the note, in order"
-    assert all(text.count(f"kata{i:04d}") == 1 for i in range(445))
+    assert all(text.count(word) == 1 for word in words)
     assert "(lanjutan)" in text and "…" not in text
     assert len(page_sizes(content)) >= 3
 

@@ -320,8 +320,15 @@ def read_date(text: str) -> str | None:
 
 
 def read_waktu(text: str) -> str | None:
-    """A printed time standard in the format's grammar ("15 Menit" → "15 menit"), or None."""
+    """A printed time standard in the format's grammar, or None: as printed when the grammar reads it
+    ("15 Menit", "3jam"), as the SOP files keep it; else what sheets write turned into the grammar
+    ("30 mnt" → "30 menit", "3 s/d 4 Jam" → "3-4 jam")."""
     value = " ".join(text.split()).strip(" .;,")
+    try:
+        parse_waktu(value)
+        return value
+    except DurationError:
+        pass
     value = re.sub(r"\([^)]*\)", " ", value)  # "1 (satu) hari"
     value = re.sub(r"^(?:±|\+/-|\+-|kurang lebih|maks(?:imal)?\.?|paling lama|selama)\s*", "", value,
                    flags=re.IGNORECASE)
