@@ -26,7 +26,7 @@ from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from procedures import permissions
+from procedures import permissions, staffing
 from procedures.models import (
     ActingAssignment,
     Event,
@@ -607,7 +607,10 @@ def add_data(world: World, model: type) -> tuple[dict, Callable[[Who], bool] | N
         return {"name": "Grup uji"}, lambda who: True
     if model is ActingAssignment:
         position = world.admin_rows[Position]["A"]
-        return ({"position": position.pk, "user": world.user("signed-in").pk, "kind": "plh",
+        # A Plt (the Kabid's Plh of today is taken) from the office's own people.
+        appointee = world.user(next(label for label in world.people if label.startswith("holder:A:")
+                                    and not label.endswith(":Kabid")))
+        return ({"office": position.office_id, "position": position.pk, "user": appointee.pk, "kind": "plt",
                  "starts_on": today_a().isoformat(), "ends_on": today_a().isoformat(), "reason": "uji"},
                 lambda who: may_appoint(who, position))
     return {}, None
@@ -833,6 +836,42 @@ def user_password_expect(world, who, label, method, cell) -> Expect:
     return page("the password form (an empty one is an error)")
 
 
+def scoped_autocomplete_cell(world, label) -> Cell:
+    return Cell(autocomplete_cell(world, label).path.replace("/admin/autocomplete/",
+                                                             "/admin/procedures/position/scoped-autocomplete/"), {})
+
+
+def readiness_expect(world, who, label, method, cell) -> Expect:
+    return page("the readiness of their SOPs") if may_view(who, Sop) else forbidden("no view permission on SOPs")
+
+
+def may_import_users(who: Who) -> bool:
+    return may(who, User, "add") and who.has_perm(codename(User, "change"))
+
+
+def user_import_expect(world, who, label, method, cell) -> Expect:
+    if not may_import_users(who):
+        return forbidden("importing people is adding and changing users")
+    return page("the import form (an empty one is an error)")
+
+
+def user_import_template_expect(world, who, label, method, cell) -> Expect:
+    if not may_import_users(who):
+        return forbidden("importing people is adding and changing users")
+    return page("the template to fill in") if label in ("csv", "xlsx") else forbidden("no such template")
+
+
+def holders_expect(world, who, label, method, cell) -> Expect:
+    position = admin_row(world, Position, label)
+    if position is None:
+        return redirect(TO_INDEX, "no such position")
+    if not may(who, Position, "change") or not staffing.administers(who.user, position.office_id):
+        return forbidden("may not change the positions of that office")
+    if method == "GET":
+        return page("the holders and the office's people")
+    return redirect(cell.path, "nobody ticked: a message, nothing written")
+
+
 ADMIN_RULES: dict[str, Rule] = {
     "admin:index": Rule(("-",), fixed("/admin/"), admin_view(any_page)),
     "admin:login": Rule(("-",), fixed("/admin/login/"), admin_login_expect),
@@ -847,6 +886,17 @@ ADMIN_RULES: dict[str, Rule] = {
                            admin_view(app_list_expect)),
     "admin/(?P<url>.*)$": Rule(("no-such-page", "no-slash"), catch_all_cell, admin_view(catch_all_expect)),
     "admin:procedures_sop_import": Rule(("-",), import_cell, admin_view(import_expect)),
+    "admin:procedures_sop_readiness": Rule(("-",), fixed("/admin/procedures/sop/readiness/"),
+                                           admin_view(readiness_expect)),
+    "admin:procedures_scoped_autocomplete": Rule(tuple(AUTOCOMPLETE), scoped_autocomplete_cell,
+                                                 admin_view(autocomplete_expect)),
+    "admin:procedures_position_holders": Rule(
+        ADMIN_OBJECTS, lambda world, label: Cell(f"/admin/procedures/position/{admin_pk(world, Position, label)}"
+                                                 "/holders/", {}), admin_view(holders_expect)),
+    "admin:auth_user_import": Rule(("-",), fixed("/admin/auth/user/import/"), admin_view(user_import_expect)),
+    "admin:auth_user_import_template": Rule(
+        ("csv", "xlsx", "pdf"), lambda world, label: Cell(f"/admin/auth/user/import/template.{label}", {}),
+        admin_view(user_import_template_expect)),
     "admin:procedures_run_cancel": Rule(("A-running", "A-finished", "B-running", "missing"), run_cancel_cell,
                                         admin_view(run_cancel_expect)),
     "admin:procedures_soprevision_export": Rule(("A-prodeskel", "B-bina-potensi", "missing"), export_cell,
