@@ -220,17 +220,20 @@ def run_steps(run: Run) -> tuple[list, list[Step], dict[int, str], list[Task]]:
     """Columns, steps and each step's state in this run (done, current or left), and its open tasks."""
     columns = list(run.revision.columns.select_related("position").order_by("order"))
     steps = list(
-        run.revision.steps.select_related("column", "ya_step", "tidak_step")
+        run.revision.steps.select_related("column__position", "ya_step", "tidak_step")
         .prefetch_related(Prefetch("kelengkapan", queryset=KelengkapanItem.objects.order_by("order")))
         .order_by("nomor")
     )
-    tasks = list(run.tasks.select_related("step", "position", "assignee").order_by("created_at", "pk"))
+    tasks = list(run.tasks.select_related("step", "position", "assignee", "completed_by").order_by("created_at", "pk"))
     states: dict[int, str] = {}
+    latest: dict[int, Task] = {}
     for task in tasks:
         states[task.step_id] = ("current" if task.is_open else "cancelled" if task.status == Task.Status.CANCELLED
                                 else "done")
+        latest[task.step_id] = task
     for step in steps:
         step.state = states.get(step.pk, "left")
+        step.last_task = latest.get(step.pk)  # who did it (or has it) and when, for the phone's list
     return columns, steps, states, [task for task in tasks if task.is_open]
 
 

@@ -381,7 +381,9 @@ def test_an_uploaded_file_is_the_output(client, cast):
     response = client.get(download)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"%PDF-1.4\n% sopflow\n"
-    assert 'attachment; filename="jadwal-pembinaan.pdf"' == response["Content-Disposition"]
+    # A PDF opens in the browser, as a PDF whatever the upload claimed.
+    assert 'inline; filename="jadwal-pembinaan.pdf"' == response["Content-Disposition"]
+    assert response["Content-Type"] == "application/pdf"
     signed_in(client, cast.user(*OUTSIDER))
     assert client.get(download).status_code == 403
     client.logout()
@@ -455,8 +457,10 @@ def test_the_run_page_shows_the_flow_and_the_timeline(client, cast):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-run-status="berjalan"' in html
-    assert html.count("flow-symbol flow-") == 17
-    assert html.count(" is-done") == 2 and html.count(" is-current") == 1  # the phone's compact table
+    # The phone's vertical list: every step, done / current / not yet, who and when.
+    assert html.count("data-step-state=") == 17
+    assert html.count('data-step-state="done"') == 2 and html.count('data-step-state="current"') == 1
+    assert 'aria-current="step"' in html
     assert html.count('class="symbol"') == 17  # the drawn sheet, marked the same way
     assert html.count('data-state="done"') == 2 and html.count('data-state="current"') == 1
     assert reverse("run-pdf", args=[run.pk]) in html and reverse("sop-pdf", args=[run.revision.sop.kode]) in html
@@ -671,6 +675,53 @@ def test_other_404s_show_the_plain_page_without_djangos_messages(client, cast):
     assert "There is no page at this address." in html and "matches the given query" not in html
 
 
+@pytest.mark.parametrize(("name", "shown_as"), [
+    ("foto-lokasi.JPG", "image/jpeg"), ("denah.png", "image/png"), ("surat.pdf", "application/pdf"),
+    ("laporan.docx", None), ("catatan.txt", None), ("gambar.svg", None), ("halaman.html", None),
+])
+def test_images_and_pdfs_open_in_the_browser_and_everything_else_downloads(client, cast, settings, name, shown_as):
+    settings.TASK_UPLOAD_EXTENSIONS = [*settings.TASK_UPLOAD_EXTENSIONS, "svg", "html"]
+    run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    upload = SimpleUploadedFile(name, b"<svg onload=alert(1)><script>alert(1)</script>", content_type="text/html")
+    assert client.post(task_urls(task)["task-complete"], done_work(task, output_text="", files=[upload])).status_code == 302
+    response = client.get(reverse("task-file", args=[TaskFile.objects.get(task=task).pk]))
+    assert response.status_code == 200
+    assert response["X-Content-Type-Options"] == "nosniff"
+    if shown_as:
+        assert response["Content-Type"] == shown_as
+        assert response["Content-Disposition"].startswith("inline;")
+    else:  # never HTML or SVG on the site's origin: a download of bytes
+        assert response["Content-Type"] == "application/octet-stream"
+        assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_the_file_field_states_the_limit_and_types_and_the_browser_checks_them(client, cast, settings):
+    settings.TASK_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    settings.TASK_UPLOAD_EXTENSIONS = ["pdf", "jpg"]
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    html = client.get(task_urls(task)["task-detail"]).content.decode()
+    assert "At most 10.0 MB a file; types: jpg, pdf." in html
+    assert 'data-max-bytes="10485760"' in html and 'accept=".jpg,.pdf"' in html
+    signed_in(client, cast.user(KASI))
+    client.cookies["django_language"] = "id"
+    html = client.get(task_urls(task)["task-detail"]).content.decode()
+    assert "10,0 MB" in html
+
+
+def test_a_refused_form_keeps_what_was_typed(client, cast):
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    upload = SimpleUploadedFile("rekaman.exe", b"MZ", content_type="application/octet-stream")
+    response = client.post(task_urls(task)["task-complete"],
+                           done_work(task, output_text="Jadwal pembinaan minggu depan", files=[upload]))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Jadwal pembinaan minggu depan" in html
+    assert "data-files-again" in html
+
+
 # ---------------------------------------------------------------------------------------------
 # Uploads: long names, files and requests too large
 # ---------------------------------------------------------------------------------------------
@@ -717,7 +768,7 @@ def test_a_request_past_the_body_limit_is_refused_unread_with_the_limits_stated(
         **{"wsgi.input": Unreadable()})
     assert response.status_code == 413
     html = response.content.decode()
-    assert "What you sent is 45 MB; sopflow takes at most 30 MB at once, and a file of at most 10 MB." in html
+    assert "What you sent is 45.0 MB; sopflow takes at most 30.0 MB at once, and a file of at most 10.0 MB." in html
     assert f'href="http://testserver{task_urls(task)["task-detail"]}"' in html  # back to the task
     assert "Content-Security-Policy" in response
     assert snapshot() == before

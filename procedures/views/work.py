@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from procedures import engine, flowchart, permissions, readiness, selectors
+from procedures import engine, flowchart, permissions, readiness, selectors, uploads
 from procedures.forms import CancelRunForm, StartRunForm, TaskWorkForm
 from procedures.views.errors import Missing
 from procedures.models import Task
@@ -82,8 +82,8 @@ def _engine_call(request, task: Task, action, *, success: str, form: TaskWorkFor
         else:
             messages.error(request, error.message)
         fresh = _visible_task(request, task.pk)
-        return _task_page(request, fresh, form if form is not None and form.errors else None,
-                          status=_refusal_status(error))
+        # The refused form comes back as it was sent: what was typed stays (files must be chosen again).
+        return _task_page(request, fresh, form, status=_refusal_status(error))
     messages.success(request, success)
     if request.htmx:
         # Not a 302: the browser would follow it inside the XHR and htmx would never see the header.
@@ -147,13 +147,18 @@ def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: in
 
 @login_required
 def task_file(request, pk: int):
-    """Download an output file through the app, never from a guessable public folder."""
+    """An output file through the app, never from a guessable public folder: images and PDFs open
+    in the browser, anything else downloads."""
     task_file = selectors.visible_task_file(request.user, pk, selectors.request_standing(request))
     try:
         handle = task_file.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Missing(_("The file is no longer in the storage.")) from None
-    return FileResponse(handle, as_attachment=True, filename=task_file.name)
+    shown_as = uploads.inline_type(task_file.name)
+    if shown_as:
+        # An image or a PDF opens in the browser, with its fixed type (never HTML or SVG).
+        return FileResponse(handle, as_attachment=False, filename=task_file.name, content_type=shown_as)
+    return FileResponse(handle, as_attachment=True, filename=task_file.name, content_type="application/octet-stream")
 
 
 @login_required
