@@ -130,12 +130,12 @@ def test_a_head_sees_the_task_and_why_he_may_not_act_but_acting_is_refused(clien
     response = client.get(task_urls(task)["task-detail"])
     assert response.status_code == 200
     html = response.content.decode()
-    assert "you do not hold the position Kasi Bina Potensi Masyarakat" in html
+    assert "You do not hold the position Kasi Bina Potensi Masyarakat" in html
     assert task_urls(task)["task-complete"] not in html
     before = snapshot()
     response = client.post(task_urls(task)["task-complete"], done_work(task))
     assert response.status_code == 403
-    assert "you do not hold the position Kasi Bina Potensi Masyarakat" in response.content.decode()
+    assert "You do not hold the position Kasi Bina Potensi Masyarakat" in response.content.decode()
     assert snapshot() == before
 
 
@@ -236,7 +236,7 @@ def test_a_claim_someone_else_made_first_is_a_conflict(client, cast):
     before = snapshot()
     response = client.post(task_urls(task)["task-claim"])
     assert response.status_code == 409
-    assert "this task was already claimed by Rina Kedua" in response.content.decode()
+    assert "This task was already claimed by Rina Kedua" in response.content.decode()
     assert snapshot() == before
 
 
@@ -357,7 +357,7 @@ def test_a_stale_complete_says_who_was_faster_and_changes_nothing(client, cast):
     response = client.post(task_urls(task)["task-complete"], done_work(task))
     assert response.status_code == 409
     html = response.content.decode()
-    assert "this task was already completed by Kasi Bina Potensi Masyarakat (demo)" in html
+    assert "This task was already completed by Kasi Bina Potensi Masyarakat (demo)" in html
     assert snapshot() == before
 
 
@@ -519,7 +519,7 @@ def test_someone_of_the_office_who_may_not_cancel_is_refused(client, cast):
     before = snapshot()
     response = client.post(reverse("run-cancel", args=[run.pk]), {"reason": "Bukan wewenang saya"})
     assert response.status_code == 403
-    assert "only whoever started this run, a head or an admin may cancel it" in response.content.decode()
+    assert "Only whoever started this run, a head or an admin may cancel it" in response.content.decode()
     assert snapshot() == before
 
 
