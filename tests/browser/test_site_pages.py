@@ -55,13 +55,14 @@ def pages_of(world) -> dict[str | None, list[str]]:
             f"/pelaksanaan/{world.patroli.pk}/", f"/pelaksanaan/{world.bina.pk}/", f"/tugas/{world.decision.pk}/",
             f"/tugas/{world.done.pk}/", "/sop/", f"/sop/{KODE['004']}/", "/akun/kata-sandi/",
             "/akun/kata-sandi/selesai/", "/halaman-yang-tidak-ada/"],
-        world.late_holder.username: ["/", f"/tugas/{world.late.pk}/"],
+        # Another position's task: the 403 page.
+        world.late_holder.username: ["/", f"/tugas/{world.late.pk}/", f"/tugas/{world.decision.pk}/"],
         world.kasubag.username: [
             "/admin/", "/admin/procedures/sop/import/", "/admin/procedures/sop/readiness/",
             f"/admin/procedures/position/{world.position.pk}/holders/", "/admin/procedures/position/",
             "/admin/auth/user/", "/admin/auth/user/import/", f"/admin/auth/user/{world.late_holder.pk}/change/",
             "/admin/procedures/actingassignment/add/"],
-        world.admin.username: [f"/sop/{KODE['004']}/", "/admin/procedures/run/",
+        world.admin.username: [f"/sop/{KODE['004']}/", "/pelaksanaan/mulai/", "/admin/procedures/run/",
                                f"/admin/procedures/run/{world.patroli.pk}/change/"],
     }
 
