@@ -234,6 +234,17 @@ def run_steps(run: Run) -> tuple[list, list[Step], dict[int, str], list[Task]]:
     for step in steps:
         step.state = states.get(step.pk, "left")
         step.last_task = latest.get(step.pk)  # who did it (or has it) and when, for the phone's list
+    # The steps a current step leads to (both answers of a decision), marked "next" on a phone.
+    following: set[int] = set()
+    for index, step in enumerate(steps):
+        if step.state != "current":
+            continue
+        if step.is_decision:
+            following.update(target for target in (step.ya_step_id, step.tidak_step_id) if target)
+        elif step.simbol != Step.Symbol.END and index + 1 < len(steps):
+            following.add(steps[index + 1].pk)
+    for step in steps:
+        step.is_next = step.state == "left" and step.pk in following
     return columns, steps, states, [task for task in tasks if task.is_open]
 
 

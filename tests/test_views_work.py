@@ -461,6 +461,7 @@ def test_the_run_page_shows_the_flow_and_the_timeline(client, cast):
     assert html.count("data-step-state=") == 17
     assert html.count('data-step-state="done"') == 2 and html.count('data-step-state="current"') == 1
     assert 'aria-current="step"' in html
+    assert html.count(" is-next") == 1  # the step after the current one
     assert html.count('class="symbol"') == 17  # the drawn sheet, marked the same way
     assert html.count('data-state="done"') == 2 and html.count('data-state="current"') == 1
     assert reverse("run-pdf", args=[run.pk]) in html and reverse("sop-pdf", args=[run.revision.sop.kode]) in html

@@ -102,6 +102,7 @@ def test_the_run_page_on_a_phone_lists_the_steps_and_keeps_the_drawing_for_wide_
     assert [steps.nth(i).get_attribute("data-step-state") for i in range(4)] == ["done", "done", "current", "left"]
     assert "Kasat Pol PP" in steps.first.inner_text()  # who did it, and when (with the zone)
     assert "WIB" in steps.first.inner_text()
+    assert "next" in steps.nth(3).locator(".step-state").inner_text()
     current = page.locator(".run-steps > li[aria-current=step]")
     assert current.get_attribute("data-step") == "3"
     assert not page.locator(".flow-drawing").is_visible()
