@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
 from procedures import permissions, staffing, step_graph
+from procedures.compiled import CompiledQuery
 from procedures.models import (
     ActingAssignment,
     Event,
@@ -93,6 +94,26 @@ def _write(events: list[Event]) -> list[Event]:
     return Event.objects.bulk_create(events)
 
 
+def _lock_queryset(*, pk: int, since: dt.date, user_id: int | None = None):
+    """The locking statement: the run, then the task, with what the rules and the next task read."""
+    queryset = (
+        Task.objects.select_for_update(of=("run", "self"))
+        .select_related("run__office", "position", "previous__position")
+        .annotate(_revision_stamp=F("run__revision__imported_at"),
+                  **calendar_annotations("run__office_id", since=since))
+    )
+    if user_id is not None:
+        queryset = queryset.annotate(_holds=Exists(Position.holders.through.objects.filter(
+            position_id=OuterRef("position_id"), user_id=user_id)))
+    return queryset.filter(pk=pk)
+
+
+# Compiled once per process and connection, re-run with the task, the day and the user: building
+# and compiling it through the ORM took longer than PostgreSQL took to run it (issue 16).
+_LOCK = CompiledQuery("engine.lock", _lock_queryset, pk=int, since=dt.date)
+_LOCK_HOLDS = CompiledQuery("engine.lock_holds", _lock_queryset, pk=int, since=dt.date, user_id=int)
+
+
 def _lock(task: Task, user=None) -> tuple[Run, Task, StepGraph]:
     """Lock the run, then the task, in one statement; return fresh copies (a stale page may hold old ones).
 
@@ -102,19 +123,17 @@ def _lock(task: Task, user=None) -> tuple[Run, Task, StepGraph]:
     names the run first: PostgreSQL locks the rows in that order, the order every service keeps.
     The task's step comes from the revision's step graph. Few joins: planning a statement of ten
     tables costs PostgreSQL more than running it. The users a conflict names are read only then.
+    The statement is compiled once (``procedures.compiled``) and sent again with new values.
     """
     # Days off before yesterday (in UTC; offices are ahead of it) cannot touch a deadline from now.
     since = timezone.now().date() - dt.timedelta(days=1)
-    queryset = (
-        Task.objects.select_for_update(of=("run", "self"))
-        .select_related("run__office", "position", "previous__position")
-        .annotate(_revision_stamp=F("run__revision__imported_at"),
-                  **calendar_annotations("run__office_id", since=since))
-    )
     if user is not None and user.pk is not None:
-        queryset = queryset.annotate(_holds=Exists(Position.holders.through.objects.filter(
-            position_id=OuterRef("position_id"), user_id=user.pk)))
-    locked = queryset.get(pk=task.pk)
+        rows = _LOCK_HOLDS.rows(pk=task.pk, since=since, user_id=user.pk)
+    else:
+        rows = _LOCK.rows(pk=task.pk, since=since)
+    if not rows:
+        raise Task.DoesNotExist("Task matching query does not exist.")
+    locked = rows[0]
     # The users a conflict names (``assignee``, ``completed_by``) are not joined: after waiting for
     # the lock PostgreSQL returns the task row as it is now but joined rows as they were when the
     # statement began, which would miss whoever was just faster.

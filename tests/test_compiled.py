@@ -1,0 +1,78 @@
+"""procedures.compiled: a statement compiled once, run again with new values, read as the ORM reads it."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.transaction import TransactionManagementError
+
+from procedures.compiled import CompiledQuery
+from procedures.models import Event, Task
+from tests.engine_fixtures import _module_cast, cast, english, open_task  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+
+def _events(*, run_id: int, since: dt.date):
+    return (Event.objects.select_related("run__office", "task__position")
+            .annotate(_office_zone=F("run__office__time_zone"))
+            .filter(run_id=run_id, created_at__date__gte=since).order_by("pk"))
+
+
+def test_it_reads_what_the_queryset_reads_with_each_new_value(cast, django_assert_num_queries):
+    compiled = CompiledQuery("test.events", _events, run_id=int, since=dt.date)
+    first, second = cast.start("004"), cast.start("004", perihal="Kedua")
+    since = dt.date.today() - dt.timedelta(days=1)
+    for run in (first, second):
+        expected = list(_events(run_id=run.pk, since=since))
+        with django_assert_num_queries(1):
+            rows = compiled.rows(run_id=run.pk, since=since)
+        assert [row.pk for row in rows] == [event.pk for event in expected]
+        assert rows[0].run.office.name == expected[0].run.office.name
+        assert rows[0]._office_zone == expected[0].run.office.time_zone
+        assert rows[1].task.position == expected[1].task.position
+        assert rows[0].task is None  # a NULL foreign key of select_related is None, as the ORM gives it
+    assert compiled.rows(run_id=first.pk, since=dt.date.today() + dt.timedelta(days=2)) == []
+
+
+def test_it_compiles_once_per_connection(cast, monkeypatch):
+    built = []
+
+    def build(**values):
+        built.append(values)
+        return _events(**values)
+
+    compiled = CompiledQuery("test.events.once", build, run_id=int, since=dt.date)
+    run = cast.start("004")
+    for _ in range(3):
+        compiled.rows(run_id=run.pk, since=dt.date.today())
+    assert len(built) == 1
+    assert "%s" in compiled.sql() or "?" in compiled.sql()
+
+
+def test_a_locking_statement_keeps_its_lock_and_the_state_it_read(cast):
+    compiled = CompiledQuery("test.lock", lambda pk: Task.objects.select_for_update().filter(pk=pk), pk=int)
+    task = open_task(cast.start("004"))
+    with transaction.atomic():
+        [locked] = compiled.rows(pk=task.pk)
+    assert locked.status == Task.Status.WAITING
+    # django-fsm's ConcurrentTransitionMixin remembers the state the row was read in (the guarded UPDATE).
+    assert locked._ConcurrentTransitionMixin__initial_states == {"status": Task.Status.WAITING}
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in compiled.sql()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_statement_outside_a_transaction_is_refused(english):
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite has no FOR UPDATE: it locks the whole file when writing")
+    compiled = CompiledQuery("test.lock.autocommit", lambda pk: Task.objects.select_for_update().filter(pk=pk), pk=int)
+    with pytest.raises(TransactionManagementError):
+        compiled.rows(pk=1)
+
+
+def test_a_builder_that_drops_a_value_is_refused():
+    compiled = CompiledQuery("test.unused", lambda pk: Task.objects.filter(pk=1), pk=int)
+    with pytest.raises(ValueError, match="pk"):
+        compiled.rows(pk=2)
