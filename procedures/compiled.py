@@ -67,6 +67,8 @@ class _Prepared:
         self.init_list = [column[0].target.attname for column in select[self.start:self.end]]
         self.related_populators = get_related_populators(klass_info, select, alias)
         self.annotations = dict(compiler.annotation_col_map or {})
+        # The converters of the columns (e.g. SQLite's text to datetime), looked up once too.
+        self.converters = compiler.get_converters([column[0] for column in select[:compiler.col_count]])
 
     def rows(self, values: dict[str, Any]) -> list:
         connection = connections[self.alias]
@@ -80,7 +82,8 @@ class _Prepared:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
         instances = []
-        for row in self.compiler.results_iter(results=[fetched]):
+        rows = self.compiler.apply_converters(fetched, self.converters) if self.converters else fetched
+        for row in rows:
             obj = self.model.from_db(self.alias, self.init_list, row[self.start:self.end])
             for populator in self.related_populators:
                 populator.populate(row, obj)

@@ -22,8 +22,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
@@ -188,13 +188,15 @@ def _due(calendar: WorkingCalendar, start: dt.datetime, step: Step) -> dt.dateti
     return calendar.add(start, step.waktu_max, step.waktu_unit)
 
 
-def _visit(run: Run, step: Step) -> Coalesce:
+# Written once rather than built through the ORM on every completion (issue 16); the table and
+# column names come from the model.
+_VISIT_SQL = "(SELECT COUNT(*) FROM {table} WHERE {run} = %s AND {step} = %s) + 1".format(
+    table=Task._meta.db_table, run=Task._meta.get_field("run").column, step=Task._meta.get_field("step").column)
+
+
+def _visit(run: Run, step: Step) -> RawSQL:
     """How often the run reaches ``step`` with this task: counted by the INSERT itself, under the run's lock."""
-    earlier = (
-        Task.objects.filter(run_id=run.pk, step_id=step.pk).order_by()
-        .annotate(_one=Value(1)).values("_one").annotate(count=Count("pk")).values("count")
-    )
-    return Coalesce(Subquery(earlier), 0) + 1
+    return RawSQL(_VISIT_SQL, (run.pk, step.pk), output_field=Task._meta.get_field("visit"))
 
 
 def _open_task(*, run: Run, step: Step, position_id: int, previous: Task | None, user,
