@@ -27,8 +27,15 @@ from django.db.models.query import get_related_populators
 
 # Placeholder values the builder is called with; each is found again among the compiled parameters.
 # Far outside anything real, so no constant of a statement can be mistaken for one.
+# (itertools.count, not a generator: next() on it is safe from several threads.)
 _SENTINEL_INTS = itertools.count(-7_370_000_001, -1)
-_SENTINEL_DATES = (dt.date(1001, 1, 1) + dt.timedelta(days=n) for n in itertools.count())
+_SENTINEL_DAYS = itertools.count()
+
+
+def _sentinel(kind: type):
+    if kind is dt.date:
+        return dt.date(1001, 1, 1) + dt.timedelta(days=next(_SENTINEL_DAYS))
+    return next(_SENTINEL_INTS)
 
 
 class _Prepared:
@@ -113,8 +120,7 @@ class CompiledQuery:
         cache = connection.__dict__.setdefault("_sopflow_compiled", {})
         prepared = cache.get(self.name)
         if prepared is None:
-            sentinels = {name: next(_SENTINEL_DATES if kind is dt.date else _SENTINEL_INTS)
-                         for name, kind in self.kinds.items()}
+            sentinels = {name: _sentinel(kind) for name, kind in self.kinds.items()}
             prepared = cache[self.name] = _Prepared(self.build(**sentinels), sentinels, alias)
         return prepared
 
