@@ -5,9 +5,8 @@ import datetime as dt
 import pytest
 from django.db import connection, transaction
 from django.db.models import F
-from django.db.transaction import TransactionManagementError
 
-from procedures.compiled import CompiledQuery
+from procedures.compiled import CompiledQuery, prepared_sql
 from procedures.models import Event, Task
 from tests.engine_fixtures import _module_cast, cast, english, open_task  # noqa: F401 (fixtures)
 
@@ -63,16 +62,37 @@ def test_a_locking_statement_keeps_its_lock_and_the_state_it_read(cast):
         assert "FOR UPDATE" in compiled.sql()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_locking_statement_outside_a_transaction_is_refused(english):
-    if not connection.features.has_select_for_update:
-        pytest.skip("SQLite has no FOR UPDATE: it locks the whole file when writing")
-    compiled = CompiledQuery("test.lock.autocommit", lambda pk: Task.objects.select_for_update().filter(pk=pk), pk=int)
-    with pytest.raises(TransactionManagementError):
-        compiled.rows(pk=1)
-
-
 def test_a_builder_that_drops_a_value_is_refused():
     compiled = CompiledQuery("test.unused", lambda pk: Task.objects.filter(pk=1), pk=int)
     with pytest.raises(ValueError, match="pk"):
         compiled.rows(pk=2)
+
+
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (SQLite runs the plain statement)")
+
+
+def test_on_postgresql_it_is_prepared_once_per_server_connection_and_executed(cast, django_assert_num_queries):
+    _postgres_only()
+    compiled = CompiledQuery("test.prepared", _events, run_id=int, since=dt.date)
+    run = cast.start("004")
+    with django_assert_num_queries(1) as captured:  # the PREPARE is connection set-up, not counted
+        rows = compiled.rows(run_id=run.pk, since=dt.date.today())
+    assert captured.captured_queries[0]["sql"].startswith("EXECUTE sopflow_test_prepared(")
+    assert [row.pk for row in rows] == [event.pk for event in _events(run_id=run.pk, since=dt.date.today())]
+    assert prepared_sql("sopflow_test_prepared") == compiled.sql()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'sopflow_test_prepared'")
+        assert cursor.fetchone() == (1,)
+    compiled.rows(run_id=run.pk, since=dt.date.today())  # not prepared twice (that would be an error)
+
+
+def test_with_prepared_statements_off_it_sends_the_plain_statement(cast, settings, django_assert_num_queries):
+    _postgres_only()
+    settings.SOPFLOW_PREPARED_STATEMENTS = False
+    compiled = CompiledQuery("test.not_prepared", _events, run_id=int, since=dt.date)
+    run = cast.start("004")
+    with django_assert_num_queries(1) as captured:
+        compiled.rows(run_id=run.pk, since=dt.date.today())
+    assert captured.captured_queries[0]["sql"].startswith("SELECT ")
