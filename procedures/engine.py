@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
 from procedures import permissions, staffing, step_graph
-from procedures.compiled import CompiledQuery
+from procedures.compiled import CompiledQuery, insert_rows
 from procedures.models import (
     ActingAssignment,
     Event,
@@ -90,8 +90,8 @@ def _record(**kwargs) -> Event:
 
 
 def _write(events: list[Event]) -> list[Event]:
-    """Write a service's events in one INSERT, in the order they happened."""
-    return Event.objects.bulk_create(events)
+    """Write a service's events in one INSERT, in the order they happened (its SQL written once)."""
+    return insert_rows(events)
 
 
 def _lock_queryset(*, pk: int, since: dt.date, user_id: int | None = None):
@@ -261,7 +261,7 @@ def _prepare_work(task: Task, graph: StepGraph, *, ticked: Iterable[int], output
 
 def _save_work(task: Task, *, ticked: set[int], files: list[UploadedFile], user) -> list[str]:
     """Write the ticked items and the files' rows (the files go to storage first), an INSERT each."""
-    TaskCheck.objects.bulk_create([TaskCheck(task=task, item_id=pk) for pk in sorted(ticked)])
+    insert_rows([TaskCheck(task=task, item_id=pk) for pk in sorted(ticked)])
     rows = []
     for upload in files:
         row = TaskFile(task=task, name=Path(upload.name).name[:255], size=upload.size, uploaded_by=user)

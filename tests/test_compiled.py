@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import F
 
-from procedures.compiled import CompiledQuery, prepared_sql
+from procedures.compiled import CompiledQuery, insert_rows, prepared_sql
 from procedures.models import Event, Task
 from tests.engine_fixtures import _module_cast, cast, english, open_task  # noqa: F401 (fixtures)
 
@@ -96,3 +96,24 @@ def test_with_prepared_statements_off_it_sends_the_plain_statement(cast, setting
     with django_assert_num_queries(1) as captured:
         compiled.rows(run_id=run.pk, since=dt.date.today())
     assert captured.captured_queries[0]["sql"].startswith("SELECT ")
+
+
+def test_insert_rows_writes_what_bulk_create_writes_in_one_statement(cast, django_assert_num_queries):
+    run = cast.start("004")
+    task = open_task(run)
+    user = cast.holder(task.position)
+    made = [Event(run=run, task=task, actor=user, transition="claim", source="menunggu", target="dikerjakan",
+                  files=["a.pdf", "b.pdf"]),
+            Event(run=run, task=None, actor=user, transition="finish", source="berjalan", target="selesai")]
+    with django_assert_num_queries(1) as captured:
+        assert insert_rows(made) is made
+    assert captured.captured_queries[0]["sql"].startswith('INSERT INTO "procedures_event"')
+    assert insert_rows([]) == []
+    for event in made:
+        fresh = Event.objects.get(pk=event.pk) if event.pk else None
+        if connection.features.can_return_rows_from_bulk_insert:
+            assert fresh is not None and not event._state.adding
+            assert (fresh.run_id, fresh.task_id, fresh.actor_id, fresh.transition, fresh.files, fresh.created_at) == (
+                event.run_id, event.task_id, event.actor_id, event.transition, event.files, event.created_at)
+    with pytest.raises(ValueError, match="primary key"):
+        insert_rows(made)
