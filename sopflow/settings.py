@@ -223,6 +223,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # locked"), which SQLite reports at once, without waiting.
     sqlite_options["transaction_mode"] = "IMMEDIATE"
 
+# PostgreSQL: the statements of procedures.compiled (the engine's lock, the task page) are
+# PREPAREd once per connection and then only EXECUTEd, so the server skips parsing and planning
+# them. Turn off behind pgbouncer in transaction mode: a prepared statement belongs to one server
+# connection, which the next transaction may not get (docs/performance.md).
+SOPFLOW_PREPARED_STATEMENTS = env_bool("SOPFLOW_PREPARED_STATEMENTS", True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
