@@ -51,6 +51,11 @@ class Office(models.Model):
         verbose_name=_("superior office"),
         help_text=_("Optional. Users of the superior office may be named Plt/Plh here, and its admins manage this office."),
     )
+    # Printed in the kop box of the office's sheets; stored only as procedures.logos re-encoded it.
+    logo = models.FileField(
+        _("logo"), upload_to="logos/", blank=True,
+        help_text=_("PNG, JPEG or SVG, printed in the letterhead box of the office's SOP sheets."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
