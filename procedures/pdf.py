@@ -139,9 +139,104 @@ def signer_id_label(nip: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER) -> bytes:
-    """The sheet of an SOP revision: the identity page, then its flowchart pages (landscape)."""
+ORIENTATIONS = ("potret", "lanskap")  # the identity page's: portrait (the regulation's) or landscape
+DEFAULT_ORIENTATION = "potret"
+
+
+@dataclass
+class Signer:
+    """Who signs the sheet ("Disahkan oleh"), each line as printed; "" where nobody knows it."""
+
+    jabatan: str = ""
+    nama: str = ""
+    pangkat: str = ""
+    nip: str = ""
+
+    @property
+    def nama_printed(self) -> str:
+        return name_in_capitals(self.nama)
+
+    @property
+    def id_label(self) -> str:
+        return signer_id_label(self.nip) if self.nip else "NIP"
+
+
+def name_in_capitals(name: str) -> str:
+    """A signer's name as signature blocks print it: "Drs. BAMBANG SUTRISNO, M.Si".
+
+    The name is in capitals; academic and religious titles keep their spelling: those before the
+    name are the words ending in a full stop (Drs., Ir., H.; an initial "a." is capitalised), those
+    after it follow the first comma.
+    """
+    name = " ".join(name.split())
+    if not name:
+        return ""
+    head, comma, tail = name.partition(",")
+    words = []
+    for word in head.split(" "):
+        words.append(word if word.endswith(".") and len(word) > 2 else word.upper())
+    return " ".join(words) + comma + tail
+
+
+def sheet_signer(revision: SopRevision) -> Signer:
+    """The file's disahkan_oleh, the blanks filled from the profile of whoever holds the signing
+    position in the office now (one query), when exactly one person does and the file names
+    nobody else."""
+    signer = Signer(jabatan=revision.disahkan_jabatan, nama=revision.disahkan_nama,
+                    pangkat=revision.disahkan_pangkat, nip=revision.disahkan_nip)
+    if not signer.jabatan or (signer.nama and signer.pangkat and signer.nip):
+        return signer
+    from django.contrib.auth import get_user_model
+
+    holders = list(
+        get_user_model().objects.filter(
+            positions__office_id=revision.sop.office_id, positions__name__iexact=signer.jabatan, is_active=True,
+        ).select_related("profile")[:2]
+    )
+    if len(holders) != 1:
+        return signer
+    holder = holders[0]
+    full_name = holder.get_full_name()
+    if signer.nama and " ".join(signer.nama.split()).casefold() != " ".join(full_name.split()).casefold():
+        return signer  # the file names another signer: their rank and number are not the holder's
+    profile = getattr(holder, "profile", None)
+    signer.nama = signer.nama or full_name
+    if profile is not None:
+        signer.pangkat = signer.pangkat or profile.pangkat
+        signer.nip = signer.nip or profile.nip
+    return signer
+
+
+def office_logo(office) -> str:
+    """The office's logo as a ``data:`` URL for the kop box, or "" (no logo, or its file is gone)."""
+    from procedures.logos import CONTENT_TYPES, data_uri
+
+    if not office.logo:
+        return ""
+    extension = office.logo.name.rsplit(".", 1)[-1].lower()
+    if extension not in CONTENT_TYPES:
+        return ""
+    try:
+        with office.logo.open("rb") as file:
+            return data_uri(file.read(), CONTENT_TYPES[extension])
+    except OSError:
+        logging.getLogger(__name__).warning("logo of office %s is missing: %s", office.pk, office.logo.name)
+        return ""
+
+
+def sheet_footer(revision: SopRevision) -> str:
+    """What the foot of every page of a sheet names: the SOP's Nomor and Nama."""
+    name = " ".join(revision.nama.split())
+    return f"{revision.nomor} · {name}" if revision.nomor else name
+
+
+def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER,
+                   orientation: str = DEFAULT_ORIENTATION) -> bytes:
+    """The sheet of an SOP revision: the identity page (portrait, or landscape on request), then
+    its flowchart pages (landscape)."""
     paper = paper.lower()
+    if orientation not in ORIENTATIONS:
+        raise ValueError(f"unknown orientation {orientation!r}: use one of {', '.join(ORIENTATIONS)}")
     width_mm, height_mm = flow_box(paper)
     pages = flowchart.sheet_pages(revision, width_mm=width_mm, height_mm=height_mm)
     lists = [
@@ -158,18 +253,23 @@ def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER) -> byte
             (pgettext("sop sheet", "Records and data keeping"), revision.pencatatan),
         ),
     ]
+    office = revision.sop.office
     html = render_to_string("procedures/pdf/sop_sheet.html", {
         "revision": revision,
-        "office": revision.sop.office,
+        "office": office,
+        # The kop as the file gives it, else the office's name in the capitals of a letterhead.
+        "kop": [line for line in revision.kop if line.strip()] or [office.name.upper()],
+        "logo": office_logo(office),
+        "signer": sheet_signer(revision),
         "lists": lists,
         "labels": sheet_labels(),
-        "footer_left": css_string(f"{revision.sop.kode} · " + _("revision %(number)s") % {"number": revision.number}),
+        "footer": css_string(sheet_footer(revision)),
         "page_counter": page_counter(),
-        "signer_id_label": signer_id_label(revision.disahkan_nip) if revision.disahkan_nip else "",
         "pages": pages,
         "font_family": flowchart.FONT_FAMILY,
         "font_faces": _font_faces(),
-        "identity_page": _page_css(paper, IDENTITY_MARGINS, landscape=False),
+        "landscape": orientation == "lanskap",
+        "identity_page": _page_css(paper, IDENTITY_MARGINS, landscape=orientation == "lanskap"),
         "flow_page": _page_css(paper, FLOW_MARGINS, landscape=True),
         # Formatted here: the template would localise the decimal point ("277,0mm" is no CSS length).
     })
@@ -186,6 +286,7 @@ def sheet_labels() -> dict[str, str]:
         "disahkan_oleh": pgettext("sop sheet", "Approved by"),
         "nama": pgettext("sop sheet", "SOP name"),
         "revisi": pgettext("sop sheet", "revision"),
+        "signed_electronically": pgettext("sop sheet", "Signed electronically by"),
     }
 
 

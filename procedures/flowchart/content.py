@@ -38,6 +38,8 @@ class Sheet:
     columns: tuple[str, ...]
     nodes: tuple[Node, ...]
     total: str
+    # Printed beside the total, in its row's Keterangan: why the total is there (computed) or not.
+    total_note: str = ""
 
     @functools.cached_property
     def edges(self) -> tuple[Edge, ...]:
@@ -62,10 +64,21 @@ def sheet_of(revision) -> Sheet:
     from procedures.selectors import sop_sheet
 
     columns, steps = sop_sheet(revision)
-    return sheet_from(columns, steps, total=revision.printed_total)
+    return sheet_from(columns, steps, total=revision.printed_total, total_note=total_note(revision))
 
 
-def sheet_from(columns, steps, *, total: str) -> Sheet:
+def total_note(revision) -> str:
+    """What the Jumlah Waktu row says of its figure when the sheet itself prints none."""
+    from django.utils.translation import gettext as _
+
+    if revision.jumlah_waktu:
+        return ""
+    if revision.kegiatan_terpisah:
+        return _("none: each activity has its own time")
+    return _("computed by sopflow from the steps' times; the sheet itself prints no total")
+
+
+def sheet_from(columns, steps, *, total: str, total_note: str = "") -> Sheet:
     """A sheet from role columns and steps already loaded (with ya/tidak steps and kelengkapan)."""
     index = {column.pk: i for i, column in enumerate(columns)}
     nodes = tuple(
@@ -83,4 +96,5 @@ def sheet_from(columns, steps, *, total: str) -> Sheet:
         )
         for step in steps
     )
-    return Sheet(columns=tuple(column.label for column in columns), nodes=nodes, total=total)
+    return Sheet(columns=tuple(column.label for column in columns), nodes=nodes, total=total or "-",
+                 total_note=total_note)

@@ -307,6 +307,7 @@ class Layout:
     header: Header
     total_lines: list[str]
     total_height: float
+    total_note_lines: list[str] = field(default_factory=list)
     pages: list[PageLayout] = field(default_factory=list)
 
 
@@ -375,8 +376,10 @@ def layout_sheet(sheet: Sheet, *, width: float, height: float | None) -> Layout:
     sizes = shapes(cols.actor_width)
     head = header(sheet, cols)
     total_lines = wrap(sheet.total, cols.width["waktu"] + cols.width["output"] - 2 * PAD, bold=True) or [""]
-    total_height = max(len(total_lines) * LINE + 2 * PAD, 7.0)
-    result = Layout(cols=cols, shapes=sizes, header=head, total_lines=total_lines, total_height=total_height)
+    note_lines = wrap(sheet.total_note, cols.width["keterangan"] - 2 * PAD) if sheet.total_note else []
+    total_height = max(max(len(total_lines), len(note_lines)) * LINE + 2 * PAD, 7.0)
+    result = Layout(cols=cols, shapes=sizes, header=head, total_lines=total_lines, total_height=total_height,
+                    total_note_lines=note_lines)
     inner = None if height is None else height - 2 * INSET
     specs = [row_spec(node, cols, sizes) for node in sheet.nodes]
     if inner is None:
