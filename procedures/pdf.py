@@ -301,6 +301,17 @@ def format_working_time(delta: dt.timedelta) -> str:
     return str(Total(minutes=(minutes, minutes)))
 
 
+def format_clock_time(delta: dt.timedelta) -> str:
+    """Time on the clock, whatever the working hours: "45 menit", "2 hari kalender 3 jam"."""
+    minutes = max(round(delta.total_seconds() / 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    rest = str(Total(minutes=(minutes, minutes))) if minutes else ""
+    if not days:
+        return rest or str(Total(minutes=(0, 0)))
+    head = pgettext("clock time", "%(days)s calendar days") % {"days": days}
+    return f"{head} {rest}".strip()
+
+
 @dataclass
 class Measured:
     """The actual time of a piece of work against its standard."""
@@ -308,10 +319,15 @@ class Measured:
     actual: dt.timedelta
     standard: str
     over: dt.timedelta | None  # None: within the standard
+    clock: dt.timedelta | None = None  # from start to end on the clock (off hours and days off too)
 
     @property
     def actual_text(self) -> str:
         return format_working_time(self.actual)
+
+    @property
+    def clock_text(self) -> str:
+        return format_clock_time(self.clock) if self.clock is not None else ""
 
     @property
     def verdict(self) -> str:
@@ -332,14 +348,15 @@ def measure(calendar: WorkingCalendar, start: dt.datetime, end: dt.datetime,
     for duration in durations:
         deadline = calendar.add(deadline, duration.high, duration.unit)
     actual = calendar.working_time_between(start, end)
+    clock = end - start
     if end <= deadline:
-        return Measured(actual=actual, standard=standard, over=None)
+        return Measured(actual=actual, standard=standard, over=None, clock=clock)
     over = calendar.working_time_between(deadline, end)
     if durations and durations[-1].unit in (WEEK, MONTH) and not over:
         over = end - deadline
     if over < dt.timedelta(minutes=1):
-        return Measured(actual=actual, standard=standard, over=None)
-    return Measured(actual=actual, standard=standard, over=over)
+        return Measured(actual=actual, standard=standard, over=None, clock=clock)
+    return Measured(actual=actual, standard=standard, over=over, clock=clock)
 
 
 def step_duration(step: Step) -> Duration:
@@ -359,11 +376,17 @@ class StepRow:
 
     @property
     def done_by(self) -> str:
-        return display_name(self.task.completed_by)
+        """As officials write an acting official: "Plh. Kasat Pol PP (Bambang)"."""
+        return acting_name(self.acting_title, display_name(self.task.completed_by))
 
     @property
     def assignee(self) -> str:
         return display_name(self.task.assignee)
+
+
+def acting_name(title: str, name: str) -> str:
+    """A person as the report names them: their name, or for a Plt/Plh "Plh. Kasat Pol PP (name)"."""
+    return f"{title} ({name})" if title else name
 
 
 @dataclass
@@ -375,10 +398,30 @@ class RunReport:
     total: Measured | None = None
     done_standard: str = ""
     sheet_standard: str = ""
+    sheet_standard_computed: bool = False
+    head: Signer | None = None  # who signs "Mengetahui"
+
+
+def report_head(revision: SopRevision) -> Signer:
+    """The head who acknowledges the report ("Mengetahui"): the highest position among the SOP's
+    role columns, named when one person holds it (two queries)."""
+    column = (
+        revision.columns.select_related("position").order_by("position__level", "order").first()
+    )
+    if column is None:
+        return Signer()
+    holders = list(column.position.holders.filter(is_active=True).select_related("profile")[:2])
+    head = Signer(jabatan=column.position.name)
+    if len(holders) == 1:
+        profile = getattr(holders[0], "profile", None)
+        head.nama = holders[0].get_full_name()
+        head.pangkat = profile.pangkat if profile else ""
+        head.nip = profile.nip if profile else ""
+    return head
 
 
 def run_report(run: Run) -> RunReport:
-    """What the report of a run shows, in a fixed number of queries (six, plus two for the calendar)."""
+    """What the report of a run shows, in a fixed number of queries (eight, plus two for the calendar)."""
     revision = run.revision
     tasks = list(
         run.tasks.select_related("step", "position", "completed_by", "assignee", "acting__position")
@@ -420,6 +463,8 @@ def run_report(run: Run) -> RunReport:
     durations = [step_duration(task.step) for task in done]
     report.done_standard = str(sum_durations(durations)) if durations else ""
     report.sheet_standard = revision.printed_total
+    report.sheet_standard_computed = bool(report.sheet_standard) and not revision.jumlah_waktu
+    report.head = report_head(revision)
     end = run.ended_at or max((task.completed_at for task in done), default=None)
     if end is not None and durations:
         report.total = measure(calendar, run.started_at, end, durations, report.done_standard)
@@ -435,7 +480,7 @@ def render_run_pdf(run: Run, *, paper: str = DEFAULT_PAPER) -> bytes:
         "revision": report.revision,
         "office": run.office,
         "zone": run.office.zone_abbreviation,
-        "started_by": display_name(run.started_by),
+        "started_by": acting_name(report.started_acting, display_name(run.started_by)),
         "labels": sheet_labels(),
         "page_counter": page_counter(),
         "printed_at": timezone.now(),

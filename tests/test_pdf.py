@@ -399,7 +399,7 @@ def test_the_report_prints_who_when_and_how_long(patroli):
     assert "over the standard by 15 menit" in text  # step 2
     assert "over the standard by 1 jam" in text  # step 4
     assert text.count("within the standard") == 7
-    assert "Bambang Plh Plh. Kasat Pol PP" in normalise(text)  # step 7: the name, then the title
+    assert "Plh. Kasat Pol PP (Bambang Plh)" in text  # step 7: the title, then the name
     assert f"Decision: No — {TIDAK_REASON}" in text
     assert "☑ Surat Tugas Patroli" in text  # step 1's kelengkapan, ticked
     assert "Surat Tugas Patroli (langkah 1)" in text  # its output
