@@ -150,8 +150,9 @@ def shapes(actor_width: float) -> Shapes:
 
 
 def has_exit(node: Node) -> bool:
-    """A decision one of whose answers ends the run: a small Selesai stands below it."""
-    return node.kind == KEPUTUSAN and (node.ya is None or node.tidak is None)
+    """A decision one of whose answers ends the run, or an independent activity: a small Selesai
+    stands below it."""
+    return node.independent or (node.kind == KEPUTUSAN and (node.ya is None or node.tidak is None))
 
 
 def symbol_group_height(node: Node, sizes: Shapes) -> float:
@@ -199,7 +200,7 @@ class RowSpec:
 
 def row_spec(node: Node, cols: Columns, sizes: Shapes) -> RowSpec:
     texts = {
-        "no": str(node.nomor),
+        "no": node.label or str(node.nomor),
         "kegiatan": node.kegiatan,
         "kelengkapan": "\n".join(f"- {item}" for item in node.kelengkapan),
         "waktu": node.waktu,

@@ -131,7 +131,8 @@ def task_complete(request, pk: int):
 def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: int = 200):
     columns, steps, states, open_tasks = selectors.run_steps(run)
     sheet = flowchart.sheet_from(columns, steps, total=run.revision.printed_total,
-                                 total_note=flowchart.total_note(run.revision))
+                                 total_note=flowchart.total_note(run.revision),
+                                 independent=run.revision.kegiatan_terpisah)
     return render(request, "procedures/run_detail.html", {
         "flowchart": flowchart.web_drawing(sheet, states={step.nomor: step.state for step in steps}),
         "run": run,
