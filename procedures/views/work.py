@@ -187,11 +187,13 @@ def run_start(request):
     # Shown, but not offered: SOPs whose first step nobody may take (an admin sees every SOP).
     blocked = readiness.start_blockers(revisions) if request.user.is_superuser else {}
     form = StartRunForm(request.POST or None, revisions=revisions,
-                        blocked={pk: position.name for pk, position in blocked.items()})
+                        blocked={pk: position.name for pk, position in blocked.items()},
+                        activities=selectors.startable_activities(request.user, standing, revisions))
     if request.method == "POST" and form.is_valid():
+        revision = form.cleaned_data["revision"]
         try:
-            run = engine.run_start(revision=form.cleaned_data["revision"], user=request.user,
-                                   perihal=form.cleaned_data["perihal"])
+            run = engine.run_start(revision=revision, user=request.user, perihal=form.cleaned_data["perihal"],
+                                   step=form.cleaned_data.get("step") if revision.kegiatan_terpisah else None)
         except engine.EngineError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
