@@ -12,7 +12,7 @@ from PIL import Image
 
 from procedures.logos import logo_sanitise
 from procedures.models import Office
-from tests.factories import OfficeFactory
+from tests.factories import OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +182,15 @@ def test_removing_the_logo_deletes_its_file(admin_client):
     office.refresh_from_db()
     assert not office.logo
     assert not office.logo.storage.exists(stored)
+
+
+def test_a_kasubag_who_may_only_view_offices_sees_the_logo_without_a_form(client):
+    from django.contrib.auth.models import Permission
+
+    office = OfficeFactory()
+    viewer = UserFactory(is_staff=True, office=office)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_office"))
+    client.force_login(viewer)
+    response = client.get(reverse("admin:procedures_office_change", args=[office.pk]))
+    assert response.status_code == 200
+    assert 'type="file"' not in response.content.decode()
