@@ -63,6 +63,14 @@ class OfficeLogoForm(OfficeForm):
 class OfficeLogoAdmin(admin.ModelAdmin):
     """Mixin for the office's ModelAdmin: the logo fields and a preview of the stored logo."""
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Viewers see the logo, not the upload fields (nor a link into the unserved media folder).
+            return [(name, {**options, "fields": [f for f in options["fields"] if f not in ("logo", "logo_remove")]})
+                    for name, options in fieldsets]
+        return fieldsets
+
     def save_model(self, request, obj: Office, form, change: bool) -> None:
         old = Office.objects.filter(pk=obj.pk).values_list("logo", flat=True).first() if obj.pk else ""
         super().save_model(request, obj, form, change)

@@ -253,6 +253,10 @@ def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER,
             (pgettext("sop sheet", "Records and data keeping"), revision.pencatatan),
         ),
     ]
+    if orientation == "lanskap":
+        # Landscape: the six boxes in two rows of three, so that the identity stays on one page.
+        boxes = [box for row in lists for box in row]
+        lists = [tuple(boxes[:3]), tuple(boxes[3:])]
     office = revision.sop.office
     html = render_to_string("procedures/pdf/sop_sheet.html", {
         "revision": revision,

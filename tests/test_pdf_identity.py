@@ -150,6 +150,13 @@ def test_the_identity_page_may_be_landscape(cast):
     assert all(mm(width) == 297 and mm(height) == 210 for width, height in sizes)
 
 
+def test_a_landscape_identity_page_stays_one_page(cast):
+    revision = cast.revision("001")  # lists long enough to fill a portrait page
+    portrait, landscape = render(revision), render(revision, orientation="lanskap")
+    assert len(page_sizes(landscape)) == len(page_sizes(portrait))
+    assert "Pencatatan dan Pendataan" in page_texts(landscape)[0]
+
+
 def test_an_unknown_orientation_is_refused(cast):
     with pytest.raises(ValueError, match="orientation"):
         pdf.render_sop_pdf(cast.revision("004"), orientation="miring")
