@@ -9,6 +9,7 @@ link into the media folder, which sopflow does not serve.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -30,8 +31,6 @@ class LogoField(forms.FileField):
         upload = super().clean(data, initial)
         if not upload or upload is initial:
             return upload
-        from django.conf import settings
-
         if upload.size is not None and upload.size > settings.LOGO_MAX_BYTES:
             # Refused by its size, unread (a file past every limit arrives empty: procedures.uploads).
             raise forms.ValidationError(

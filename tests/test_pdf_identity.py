@@ -20,7 +20,6 @@ from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     cast,
     english,
 )
-from tests.factories import UserFactory
 from tests.test_pdf import mm, page_sizes, pdf_text
 
 pytestmark = pytest.mark.django_db

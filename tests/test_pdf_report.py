@@ -17,10 +17,8 @@ from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     cast,
     drive,
     english,
-    open_task,
-    work,
 )
-from tests.test_pdf import PATROLI_MINUTES, patroli, pdf_text  # noqa: F401 (fixture)
+from tests.test_pdf import patroli, pdf_text  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 WIB = ZoneInfo("Asia/Jakarta")
