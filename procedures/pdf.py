@@ -25,7 +25,7 @@ from django.utils.translation import pgettext
 from procedures import flowchart
 from procedures.permissions import display_name
 from procedures.durations import MONTH, WEEK, Duration, Total, sum_durations
-from procedures.models import Event, KelengkapanItem, Run, SopRevision, Step, Task, TaskFile
+from procedures.models import ActingAssignment, Event, KelengkapanItem, Run, SopRevision, Step, Task, TaskFile
 from procedures.working_calendar import WorkingCalendar, calendar_for_office
 
 # WeasyPrint says on every PDF that it subsets fonts with fontTools when the system lacks
@@ -406,19 +406,32 @@ class RunReport:
     head: Signer | None = None  # who signs "Mengetahui"
 
 
-def report_head(revision: SopRevision) -> Signer:
+def report_head(revision: SopRevision, office) -> Signer:
     """The head who acknowledges the report ("Mengetahui"): the highest position among the SOP's
-    role columns, named when one person holds it (two queries)."""
+    role columns, named when one person holds it; else, when one Plt/Plh acts for it on the day
+    the report is printed, that official under their title ("Plh. Kasat Pol PP"). Two or three
+    queries."""
     column = (
         revision.columns.select_related("position").order_by("position__level", "order").first()
     )
     if column is None:
         return Signer()
-    holders = list(column.position.holders.filter(is_active=True).select_related("profile")[:2])
     head = Signer(jabatan=column.position.name)
+    signer = None
+    holders = list(column.position.holders.filter(is_active=True).select_related("profile")[:2])
     if len(holders) == 1:
-        profile = getattr(holders[0], "profile", None)
-        head.nama = holders[0].get_full_name()
+        signer = holders[0]
+    elif not holders:
+        today = timezone.localdate(timezone=office.zoneinfo)
+        acting = list(ActingAssignment.objects.filter(
+            position=column.position, starts_on__lte=today, ends_on__gte=today, user__is_active=True,
+        ).select_related("user__profile")[:2])
+        if len(acting) == 1:
+            acting[0].position = column.position
+            head.jabatan, signer = acting[0].title(), acting[0].user
+    if signer is not None:
+        profile = getattr(signer, "profile", None)
+        head.nama = signer.get_full_name()
         head.pangkat = profile.pangkat if profile else ""
         head.nip = profile.nip if profile else ""
     return head
@@ -468,7 +481,7 @@ def run_report(run: Run) -> RunReport:
     report.done_standard = str(sum_durations(durations)) if durations else ""
     report.sheet_standard = revision.printed_total
     report.sheet_standard_computed = bool(report.sheet_standard) and not revision.jumlah_waktu
-    report.head = report_head(revision)
+    report.head = report_head(revision, run.office)
     end = run.ended_at or max((task.completed_at for task in done), default=None)
     if end is not None and durations:
         report.total = measure(calendar, run.started_at, end, durations, report.done_standard)

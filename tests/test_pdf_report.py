@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.utils import translation
+from django.utils import timezone, translation
 
-from procedures import pdf
+from procedures import engine, pdf
 from procedures.models import Position, Profile
 from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     SATPOL,
@@ -18,6 +18,7 @@ from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     drive,
     english,
 )
+from tests.factories import UserFactory
 from tests.test_pdf import patroli, pdf_text  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +49,17 @@ def test_the_head_block_prints_its_lines_when_nobody_holds_the_position(patroli)
     Position.objects.get(office__name=SATPOL, name="Kasat Pol PP").holders.clear()
     text = report_text(patroli)
     assert "Mengetahui, Kasat Pol PP NIP." in text
+
+
+def test_a_plh_of_the_head_acknowledges_under_their_title_when_nobody_holds_it(patroli, cast):
+    kasat = Position.objects.get(office__name=SATPOL, name="Kasat Pol PP")
+    kasat.holders.clear()
+    plh = UserFactory(first_name="Hj. Siti Aminah,", last_name="S.H.", office=kasat.office)
+    today = timezone.localdate()
+    engine.acting_appoint(position=kasat, user=plh, kind="plh", starts_on=today, ends_on=today,
+                          appointed_by=cast.admin)
+    text = report_text(patroli)
+    assert "Mengetahui, Plh. Kasat Pol PP Hj. SITI AMINAH, S.H." in text
 
 
 def test_each_step_shows_its_clock_time_beside_its_working_time(patroli):
