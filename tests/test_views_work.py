@@ -477,6 +477,9 @@ def test_an_activity_i_may_not_do_is_not_offered(client, cast):
     signed_in(client, cast.user("Kanit Binkamsa"))
     page = client.get(RUN_START)
     assert list(page.context["form"].fields["step"].queryset.values_list("nomor", flat=True)) == [2]
+    # The SOP's page offers the start too, though activity A is not the Kanit Binkamsa's.
+    sop_page = client.get(reverse("sop-detail", args=[cast.revision("002").sop.kode]))
+    assert sop_page.context["can_start"]
 
 
 def test_the_run_page_shows_the_flow_and_the_timeline(client, cast):
