@@ -100,6 +100,7 @@ def _lock_queryset(*, pk: int, since: dt.date, user_id: int | None = None):
         Task.objects.select_for_update(of=("run", "self"))
         .select_related("run__office", "position", "previous__position")
         .annotate(_revision_stamp=F("run__revision__imported_at"),
+                  _independent=F("run__revision__kegiatan_terpisah"),
                   **calendar_annotations("run__office_id", since=since))
     )
     if user_id is not None:
@@ -343,24 +344,48 @@ def _atomic_transition(func):
 # ---------------------------------------------------------------------------------------------
 
 
+def _chosen_first(revision: SopRevision, graph: StepGraph, step: Step | None) -> Step | None:
+    """The step a run starts at: the first, or for independent activities the one chosen."""
+    if not revision.kegiatan_terpisah:
+        first = graph.first()
+        if step is not None and (first is None or step.pk != first.pk):
+            raise InvalidInput(_("this SOP starts at its first step; it has no activities to choose from"),
+                               field="step")
+        return first
+    if step is None:
+        raise InvalidInput(_("choose the activity this run does: each activity of this SOP is a run of its own"),
+                           field="step")
+    if step.pk not in graph.order:
+        raise InvalidInput(_("the activity chosen is not one of this SOP's"), field="step")
+    return graph.step(step.pk)
+
+
 @_atomic_transition
-def run_start(*, revision: SopRevision, user, perihal: str, now: dt.datetime | None = None) -> Run:
-    """Start a run of an SOP revision; its first step becomes a waiting task."""
+def run_start(*, revision: SopRevision, user, perihal: str, step: Step | None = None,
+              now: dt.datetime | None = None) -> Run:
+    """Start a run of an SOP revision; its first step becomes a waiting task.
+
+    An SOP of independent activities (``kegiatan_terpisah``) starts at the activity ``step``
+    chosen, and the run ends when that activity is done.
+    """
     perihal = (perihal or "").strip()
     if not perihal:
         raise InvalidInput(_("give the subject (perihal) of this run"), field="perihal")
     if len(perihal) > 255:
         raise InvalidInput(_("the subject may be at most 255 characters"), field="perihal")
-    refusal = permissions.start_refusal(revision, user)
+    graph = step_graph.graph_for(revision.pk, revision.imported_at)
+    first = _chosen_first(revision, graph, step)
+    position = None
+    if revision.kegiatan_terpisah:  # whoever may do the chosen activity starts it
+        position = Position.objects.select_related("office").get(pk=graph.position_id(first))
+    refusal = permissions.start_refusal(revision, user, position=position)
     if refusal:
         raise NotAllowed(refusal)
     now = now or timezone.now()
     office = revision.sop.office
     run = Run.objects.create(revision=revision, office=office, perihal=perihal, started_by=user, started_at=now)
-    events = [_event(run=run, task=None, user=user, acting=permissions.run_acting(run, user), transition="start",
-                     source="", target=run.status)]
-    graph = step_graph.graph_for(revision.pk, revision.imported_at)
-    first = graph.first()
+    events = [_event(run=run, task=None, user=user, acting=permissions.run_acting(run, user, position=position),
+                     transition="start", source="", target=run.status)]
     _open_task(run=run, step=first, position_id=graph.position_id(first), previous=None, user=user,
                calendar=calendar_for_office(office), now=now, events=events)
     _write(events)
@@ -454,7 +479,9 @@ def task_complete(*, task: Task, user, ticked: Iterable[int] = (), output_text: 
     stored = _save_work(task, ticked=ticked, files=files, user=user)
     events.append(_event(run=run, task=task, user=user, acting=acting, transition="complete",
                          source=Task.Status.IN_PROGRESS, target=task.status, reason=task.note, files=stored))
-    _advance(run=run, task=task, graph=graph, next_step=graph.after(task.step), user=user, now=now, events=events)
+    # An independent activity is the whole run: done, the run is finished.
+    next_step = None if task._independent else graph.after(task.step)
+    _advance(run=run, task=task, graph=graph, next_step=next_step, user=user, now=now, events=events)
     _write(events)
     return task
 

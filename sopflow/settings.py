@@ -317,6 +317,8 @@ HISTORY_LOG = Path(os.environ.get("HISTORY_LOG", VAR_DIR / "history-maintenance.
 
 # SOP files: a sheet of 100 steps is about 40 KB; anything far larger is refused unread.
 SOP_FILE_MAX_BYTES = int(os.environ.get("SOP_FILE_MAX_BYTES", 1024 * 1024))
+# An office's logo as uploaded (procedures/logos.py re-encodes it smaller before storing it).
+LOGO_MAX_BYTES = env_int("LOGO_MAX_BYTES", 1024 * 1024)
 
 # Task outputs uploaded by staff.
 TASK_UPLOAD_MAX_BYTES = int(os.environ.get("TASK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
