@@ -6,7 +6,8 @@ Environment (all optional):
   BENCH_RESULTS           where to write the JSON (bench/results.json)
   BENCH_KEEP_DB=1         keep the database afterwards, to look at it
   BENCH_TIMING_REQUESTS   requests per page for p50/p95 (300)
-  BENCH_ENGINE_RUNS       Patroli runs through the engine in-process (100)
+  BENCH_ENGINE_RUNS       Patroli runs through the engine in-process (100), in both engine sections
+  BENCH_ENGINE_WARMUP     untimed warm-up runs of the fresh-database engine section (10)
   BENCH_HTTP=0            skip the HTTP load
   BENCH_HTTP_WORKERS, BENCH_HTTP_CLIENTS, BENCH_HTTP_RUNS, BENCH_HTTP_SECONDS   (4, 12, 500, 60)
   BENCH_IMPORT_FILES      SOP files for the import figure (1000)
@@ -127,6 +128,12 @@ def measure(results: dict, workdir: Path, url: str) -> None:
     results["debug"] = os.environ["DEBUG"] == "1"
     clock.phase("setup (migrate, 100 SOP imports, users)", began)
 
+    # The peer comparison's method (issue 16), on the database before any run is written.
+    began = time.perf_counter()
+    results["engine_fresh"] = engine_bench.engine_fresh_measure(
+        runs=env_int("BENCH_ENGINE_RUNS", 100), warmup=env_int("BENCH_ENGINE_WARMUP", 10))
+    clock.phase("engine on the fresh database", began)
+
     results["data"] = {}
     results["queries"] = {"goal_per_page": pages.QUERY_GOAL, "by_size": {}}
     subjects = None
@@ -207,6 +214,15 @@ def goals(results: dict) -> list[dict]:
         rows.append({"figure": "EXPLAIN: other pages (for information)", "value": ", ".join(
             f"{page} {'yes' if item['index_scans_only'] else 'no'}" for page, item in others.items()),
             "goal": "(reported)", "met": None})
+    fresh = results.get("engine_fresh")
+    if fresh:
+        rows.append({"figure": f"engine, fresh database, peer method: tasks per second ({fresh['runs']} Patroli runs, "
+                               f"load {fresh['load_average'][0]})",
+                     "value": fresh["tasks_per_second"], "goal": "3× django-viewflow (peers/compare_engines.sh)",
+                     "met": None})
+        rows.append({"figure": f"engine, fresh database: completion / bare update ({fresh['completion_median_ms']} / "
+                               f"{fresh['bare_update_median_ms']} ms)",
+                     "value": f"{fresh['ratio']}×", "goal": f"≤ {fresh['goal_ratio']:g}×", "met": fresh["ratio_met"]})
     engine = results.get("engine")
     if engine:
         rows.append({"figure": "engine: SQL statements of one completion (decision)",

@@ -51,6 +51,11 @@ class Office(models.Model):
         verbose_name=_("superior office"),
         help_text=_("Optional. Users of the superior office may be named Plt/Plh here, and its admins manage this office."),
     )
+    # Printed in the kop box of the office's sheets; stored only as procedures.logos re-encoded it.
+    logo = models.FileField(
+        _("logo"), upload_to="logos/", blank=True,
+        help_text=_("PNG, JPEG or SVG, printed in the letterhead box of the office's SOP sheets."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -333,9 +338,12 @@ class SopRevision(models.Model):
 
     @property
     def printed_total(self) -> str:
-        """The Jumlah Waktu a sheet prints: the sheet's own, else the computed sum; written the way
-        sums are (75 menit as 1 jam 15 menit), never carrying jam into hari (durations.normal_total)."""
-        return normal_total(self.jumlah_waktu) if self.jumlah_waktu else self.total_waktu
+        """The Jumlah Waktu a sheet prints: the sheet's own, else the computed sum (labelled so where
+        it is printed: flowchart.content.total_note), none for independent activities; written the
+        way sums are (75 menit as 1 jam 15 menit), never carrying jam into hari (durations.normal_total)."""
+        if self.jumlah_waktu:
+            return normal_total(self.jumlah_waktu)
+        return "" if self.kegiatan_terpisah else self.total_waktu
 
     def printed_date(self, key: str) -> str:
         """A ``tanggal_*`` as the sheet prints it: "3 September 2019", "September 2018", or ""."""

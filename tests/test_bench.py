@@ -46,6 +46,7 @@ def results(tmp_path_factory) -> dict:
         "BENCH_DEBUG": "1",
         "BENCH_TIMING_REQUESTS": "5",
         "BENCH_ENGINE_RUNS": "2",
+        "BENCH_ENGINE_WARMUP": "1",
         "BENCH_HTTP_WORKERS": "2",
         "BENCH_HTTP_CLIENTS": "2",
         "BENCH_HTTP_RUNS": "2",
@@ -95,6 +96,13 @@ def test_it_measures_the_engine(results):
     assert engine["completion_statements"] > 0
     assert engine["ratio"] > 0
     assert engine["completions"] == 12 + 7  # one run to step 12, one ending at step 7
+
+
+def test_it_measures_the_engine_on_the_fresh_database_as_the_peer_comparison_does(results):
+    fresh = results["engine_fresh"]
+    assert fresh["completions"] == 12 + 7 and fresh["warmup_runs"] == 1
+    assert fresh["tasks_per_second"] > 0 and fresh["ratio"] > 0
+    assert {"goal_ratio", "ratio_met", "load_average", "statements_per_completion"} <= set(fresh)
 
 
 def test_it_completes_tasks_over_http_without_losing_any(results):

@@ -175,6 +175,8 @@ class Drawing:
         self._text(group, self.lay.total_lines, cols.x["waktu"], y + PAD, width, anchor="middle", bold=True,
                    row=' data-total=""')
         _cell(group, cols.x["keterangan"], y, cols.width["keterangan"], h)
+        self._text(group, self.lay.total_note_lines, cols.x["keterangan"], y + PAD, cols.width["keterangan"],
+                   row=' data-total-note=""')
 
     # -- flows, symbols, connectors ----------------------------------------------------------------
     def _flow(self, flow: Flow) -> None:

@@ -136,8 +136,10 @@ def sop_detail(request, kode: str):
         (_("Warnings"), revision.peringatan),
         (_("Records"), revision.pencatatan),
     ]
+    # Independent activities: whoever may do any of them may start a run (of that one).
+    firsts = steps if revision.kegiatan_terpisah else steps[:1]
     can_start = is_latest and bool(steps) and (
-        request.user.is_superuser or steps[0].column.position_id in standing.position_ids)
+        request.user.is_superuser or any(step.column.position_id in standing.position_ids for step in firsts))
     return render(request, "procedures/catalogue/sop_detail.html", {
         "sop": sop,
         "revision": revision,

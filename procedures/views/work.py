@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from procedures import engine, flowchart, permissions, readiness, selectors, uploads
+from procedures import engine, flowchart, inbox_rows, permissions, readiness, selectors, uploads
 from procedures.forms import CancelRunForm, StartRunForm, TaskWorkForm
 from procedures.views.errors import Missing
 from procedures.models import Task
@@ -23,7 +23,8 @@ from procedures.models import Task
 @login_required
 def inbox(request):
     standing = selectors.request_standing(request)
-    tasks = selectors.my_tasks(request.user, standing)
+    # Each row's HTML is written once in Python (procedures.inbox_rows): a head's inbox has many.
+    tasks = inbox_rows.task_rows(selectors.my_tasks(request.user, standing))
     return render(request, "procedures/inbox.html", {
         "mine": [task for task in tasks if task.assignee_id == request.user.pk],
         "claimable": [task for task in tasks if task.assignee_id is None],
@@ -130,7 +131,9 @@ def task_complete(request, pk: int):
 
 def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: int = 200):
     columns, steps, states, open_tasks = selectors.run_steps(run)
-    sheet = flowchart.sheet_from(columns, steps, total=run.revision.printed_total)
+    sheet = flowchart.sheet_from(columns, steps, total=run.revision.printed_total,
+                                 total_note=flowchart.total_note(run.revision),
+                                 independent=run.revision.kegiatan_terpisah)
     return render(request, "procedures/run_detail.html", {
         "flowchart": flowchart.web_drawing(sheet, states={step.nomor: step.state for step in steps}),
         "run": run,
@@ -190,11 +193,13 @@ def run_start(request):
     # Shown, but not offered: SOPs whose first step nobody may take (an admin sees every SOP).
     blocked = readiness.start_blockers(revisions) if request.user.is_superuser else {}
     form = StartRunForm(request.POST or None, revisions=revisions,
-                        blocked={pk: position.name for pk, position in blocked.items()})
+                        blocked={pk: position.name for pk, position in blocked.items()},
+                        activities=selectors.startable_activities(request.user, standing, revisions))
     if request.method == "POST" and form.is_valid():
+        revision = form.cleaned_data["revision"]
         try:
-            run = engine.run_start(revision=form.cleaned_data["revision"], user=request.user,
-                                   perihal=form.cleaned_data["perihal"])
+            run = engine.run_start(revision=revision, user=request.user, perihal=form.cleaned_data["perihal"],
+                                   step=form.cleaned_data.get("step") if revision.kegiatan_terpisah else None)
         except engine.EngineError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
