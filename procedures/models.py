@@ -571,6 +571,10 @@ class Run(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["office", "status", "-started_at"], name="run_office_status"),
             models.Index(fields=["office", "-started_at"], name="run_office_started"),
         ]
+        permissions = [
+            # Monev: see the monitoring figures of one's office without being its head.
+            ("view_monitoring", _("Can see the monitoring (monev) of their office")),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.perihal}"
@@ -640,6 +644,13 @@ class Task(ConcurrentTransitionMixin, models.Model):
     return_reason = models.TextField(_("sent back because"), blank=True)
     output_text = models.TextField(_("output"), blank=True)
     note = models.TextField(_("note"), blank=True)
+    # Monev: stored by the engine when the task is done or answered (procedures.monitoring.recording),
+    # so that monitoring never replays a calendar per row. Minutes of working time for menit/jam/hari
+    # standards, of calendar time for minggu/bulan; null while the task is open or was cancelled.
+    worked_minutes = models.PositiveIntegerField(_("time taken (minutes)"), null=True, blank=True, editable=False)
+    standard_minutes = models.PositiveIntegerField(_("time standard (minutes)"), null=True, blank=True,
+                                                   editable=False)
+    within_standard = models.BooleanField(_("within the time standard"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("task")
@@ -664,6 +675,9 @@ class Task(ConcurrentTransitionMixin, models.Model):
             # Without it the flag hashes every open task of every office (10 ms at 100,000 runs).
             models.Index(fields=["run", "due_at"], condition=models.Q(status__in=["menunggu", "dikerjakan"]),
                          name="task_open_run_due"),
+            # Monitoring: the done tasks of a period, with their stored figures (procedures.monitoring).
+            models.Index(fields=["completed_at", "run"], condition=models.Q(within_standard__isnull=False),
+                         name="task_figures_done"),
         ]
 
     def __str__(self) -> str:
