@@ -1,0 +1,92 @@
+"""The monitoring charts: SVG drawn on the server by pygal, made safe to embed under the site's CSP.
+
+pygal writes a ``<style>`` and a ``<script>`` into every chart (and a hidden tooltip with a
+``style=`` attribute); the site's Content-Security-Policy allows neither inline script nor inline
+style. So the chart is drawn without its JavaScript (``js=[]``), then cleaned: every ``<script>``,
+``<style>``, ``style=`` and ``on…=`` attribute and comment removed. Its look comes from
+static/css/monitoring-charts.css instead, which is pygal's own stylesheet scoped to
+``.pygal-chart`` (``chart_css()`` writes it; a test checks the file is current). Text from users
+(SOP names, activities) reaches the SVG as lxml text nodes, escaped on serialising.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pygal
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from lxml import etree
+
+from procedures.monitoring.figures import StepRow, WeekRow
+
+# Colours of the series, in order: median, 90th percentile, standard (Bootstrap's primary, warning, secondary).
+STYLE = pygal.style.Style(
+    background="transparent", plot_background="transparent", foreground="#212529", foreground_strong="#212529",
+    foreground_subtle="#6c757d", colors=("#0d6efd", "#fd7e14", "#6c757d", "#198754"),
+    font_family="DejaVu Sans, sans-serif", opacity=".9", opacity_hover="1", transition="none",
+)
+CONFIG = dict(js=[], disable_xml_declaration=True, no_prefix=True, style=STYLE, explicit_size=False,
+              width=720, height=320, legend_at_bottom=True, print_values=False, truncate_label=18)
+
+
+def _clean(svg: str, label: str) -> SafeString:
+    """The chart without script, inline style or comments, labelled for screen readers."""
+    root = etree.fromstring(svg.encode())
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str):  # comments, processing instructions
+            element.getparent().remove(element)
+            continue
+        name = etree.QName(element).localname
+        if name in ("script", "style") or "tooltip" in (element.get("class") or "").split():
+            element.getparent().remove(element)
+            continue
+        for attribute in list(element.attrib):
+            if attribute == "style" or attribute.lower().startswith("on"):
+                del element.attrib[attribute]
+    root.set("role", "img")
+    root.set("aria-label", label)
+    root.set("class", "pygal-chart monitoring-chart")
+    root.attrib.pop("id", None)
+    return mark_safe(etree.tostring(root, encoding="unicode"))
+
+
+def _hours(minutes: float | None) -> float | None:
+    return None if minutes is None else round(minutes / 60, 2)
+
+
+def step_chart(sop_name: str, steps: list[StepRow]) -> SafeString:
+    """Per step of one SOP: the median and 90th percentile of the time taken against the standard (hours)."""
+    chart = pygal.Bar(**CONFIG, y_title=_("hours"))
+    chart.title = sop_name
+    chart.x_labels = [str(row.nomor) for row in steps]
+    chart.add(_("Median"), [_hours(row.median_worked) for row in steps])
+    chart.add(_("90th percentile"), [_hours(row.p90_worked) for row in steps])
+    chart.add(_("Standard"), [_hours(row.standard) for row in steps])
+    return _clean(chart.render(is_unicode=True),
+                  _("Time taken per step of %(sop)s against the standard; the table beside it gives the figures.")
+                  % {"sop": sop_name})
+
+
+def trend_chart(weeks: list[WeekRow]) -> SafeString:
+    """Week by week: the share of steps done within the standard (percent)."""
+    chart = pygal.Line(**CONFIG, range=(0, 100), y_title="%", show_dots=True)
+    chart.title = _("Share of steps within the standard, week by week")
+    chart.x_labels = [f"{row.week:%d-%m}" for row in weeks]
+    chart.add(_("Within standard"), [row.within_share for row in weeks])
+    return _clean(chart.render(is_unicode=True),
+                  _("Share of steps done within the standard per week; the table beside it gives the figures."))
+
+
+def chart_css() -> str:
+    """pygal's stylesheet for ``STYLE``, every rule scoped to ``.pygal-chart`` (static/css/monitoring-charts.css)."""
+    chart = pygal.Bar(**CONFIG)
+    chart.add("x", [1])
+    svg = chart.render(is_unicode=True)
+    css = "\n".join(re.findall(r"<style[^>]*>(.*?)</style>", svg, re.S)).replace("&gt;", ">")
+    rules = []
+    for selectors, body in re.findall(r"([^{}]*)\{([^{}]*)\}", css):
+        scoped = ", ".join(f".pygal-chart {selector.strip()}".rstrip() for selector in selectors.split(","))
+        rules.append(f"{scoped} {{{body.strip()}}}")
+    return "/* Written by procedures.monitoring.charts.chart_css(): pygal's chart style, scoped. */\n" + \
+        "\n".join(rules) + "\n.pygal-chart {max-width: 100%; height: auto;}\n"
