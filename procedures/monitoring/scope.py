@@ -140,7 +140,8 @@ class Filters:
 class MonitoringFilterForm(forms.Form):
     """The filters as the page's GET form sends them; objects are checked against the scope after."""
 
-    periode = forms.ChoiceField(label=gettext_lazy("Period"), required=False)
+    # Text, not a ChoiceField: a semester not offered gets our message, not Django's "valid choice".
+    periode = forms.CharField(label=gettext_lazy("Period"), required=False, max_length=10, widget=forms.Select)
     dari = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sampai = forms.DateField(label=gettext_lazy("Until"), required=False,
                              widget=forms.DateInput(attrs={"type": "date"}))
@@ -154,7 +155,7 @@ class MonitoringFilterForm(forms.Form):
         super().__init__(data)
         self.today, self.scope = today, scope
         self.semesters = semesters_until(today)
-        self.fields["periode"].choices = [("", _("Current semester"))] + [
+        self.fields["periode"].widget.choices = [("", _("Current semester"))] + [
             (period.key, period.label) for period in self.semesters] + [("rentang", _("Date range"))]
         offices = Office.objects.filter(pk__in=scope.office_ids).order_by("name")
         self.fields["kantor"].widget.choices = [("", _("All my offices"))] + [(o.pk, o.name) for o in offices]
