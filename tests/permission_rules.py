@@ -496,6 +496,10 @@ SITE_RULES: dict[str, Rule] = {
     "approvals-bulk": Rule(APPROVAL_TASKS, approval_cell(bulk=True), signed_in(post_only(approval_expect(bulk=True)))),
     "upcoming": Rule(("-",), fixed("/akan-datang/"), signed_in(any_page)),
     "overdue": Rule(("-",), fixed("/terlambat/"), signed_in(heads_only(any_page))),
+    # Monev: every signed-in user sees figures (a staff member only his own; procedures.monitoring.scope,
+    # whose refusals of another office's filters are tested in tests/test_views_monitoring.py); GET only.
+    "monitoring": Rule(("-",), fixed("/pemantauan/"), signed_in(template_page_get_only)),
+    "monitoring-export": Rule(("-",), fixed("/pemantauan/unduh/langkah.xlsx"), signed_in(template_page_get_only)),
     "sop-list": Rule(("-",), fixed("/sop/"), signed_in(any_page)),
     "sop-detail": Rule(SOPS, sop_cell(""), signed_in(sop_expect)),
     "sop-pdf": Rule(SOPS, lambda world, label: Cell(f"/sop/{world.sops[label]}/pdf", {}), signed_in(sop_expect)),
