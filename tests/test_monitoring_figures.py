@@ -125,3 +125,17 @@ def test_the_queries_do_not_grow_with_the_runs(runs, django_assert_num_queries):
     with django_assert_num_queries(REPORT_QUERIES):
         result = report(world)
     assert result.sops[0].started == runs + 3
+
+
+def test_the_migration_fills_the_figures_of_tasks_already_done(world):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("procedures.migrations.0006_monev_task_figures")
+    stored = {pk: (w, s, i) for pk, w, s, i in Task.objects.values_list(
+        "pk", "worked_minutes", "standard_minutes", "within_standard")}
+    Task.objects.update(worked_minutes=None, standard_minutes=None, within_standard=None)
+    migration.fill_figures(apps, None)
+    assert {pk: (w, s, i) for pk, w, s, i in Task.objects.values_list(
+        "pk", "worked_minutes", "standard_minutes", "within_standard")} == stored
