@@ -345,3 +345,30 @@ def render_run_pdf(run: Run, *, paper: str = DEFAULT_PAPER) -> bytes:
     })
     return _write_pdf(html)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The Formulir Monitoring Pelaksanaan SOP (procedures.monitoring.sheets)
+# ---------------------------------------------------------------------------------------------
+
+
+def render_monitoring_sheet_pdf(sheet, *, paper: str = DEFAULT_PAPER) -> bytes:
+    """A monitoring sheet in the sheet's style: the kop, a landscape table, the signature block."""
+    from procedures.models import MonitoringSheet
+
+    rows = list(sheet.rows.all())
+    latest = (SopRevision.objects.filter(sop_id__in=[row.sop_id for row in rows]).exclude(kop=[])
+              .order_by("-imported_at").first())
+    html = render_to_string("procedures/pdf/monitoring_sheet.html", {
+        "sheet": sheet,
+        "rows": rows,
+        "office": sheet.office,
+        "kop": latest.kop if latest else [sheet.office.name],
+        "signed": sheet.status == MonitoringSheet.Status.SIGNED,
+        "signer_id_label": signer_id_label(sheet.signer_nip) if sheet.signer_nip else "NIP",
+        "page_counter": page_counter(),
+        "font_family": flowchart.FONT_FAMILY,
+        "font_faces": _font_faces(),
+        "report_page": _page_css(paper, REPORT_MARGINS, landscape=True),
+    })
+    return _write_pdf(html)

@@ -34,6 +34,10 @@ urlpatterns = [
     # Monitoring (monev)
     path("pemantauan/", monitoring.monitoring, name="monitoring"),
     path("pemantauan/unduh/<slug:table>.<slug:fmt>", monitoring.monitoring_export, name="monitoring-export"),
+    path("pemantauan/formulir/", monitoring.monitoring_sheets, name="monitoring-sheets"),
+    path("pemantauan/formulir/<int:pk>/", monitoring.monitoring_sheet, name="monitoring-sheet"),
+    path("pemantauan/formulir/<int:pk>/ganti/", monitoring.monitoring_sheet_supersede, name="monitoring-sheet-supersede"),
+    path("pemantauan/formulir/<int:pk>/pdf", monitoring.monitoring_sheet_pdf, name="monitoring-sheet-pdf"),
     # SOP catalogue
     path("sop/", catalogue.sop_list, name="sop-list"),
     path("sop/<slug:kode>/", catalogue.sop_detail, name="sop-detail"),
