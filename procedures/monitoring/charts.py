@@ -81,7 +81,8 @@ def trend_chart(weeks: list[WeekRow]) -> SafeString:
 def chart_css() -> str:
     """pygal's stylesheet for ``STYLE``, every rule scoped to ``.pygal-chart`` (static/css/monitoring-charts.css)."""
     chart = pygal.Bar(**CONFIG)
-    chart.add("x", [1])
+    for index in range(len(STYLE.colors)):  # pygal writes the colour rules of the series drawn
+        chart.add(str(index), [1])
     svg = chart.render(is_unicode=True)
     css = "\n".join(re.findall(r"<style[^>]*>(.*?)</style>", svg, re.S)).replace("&gt;", ">")
     rules = []
