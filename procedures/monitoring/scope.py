@@ -168,7 +168,8 @@ class MonitoringFilterForm(forms.Form):
             positions = Position.objects.filter(office_id__in=scope.office_ids).order_by("name")
             self.fields["jabatan"].widget.choices = [("", _("All positions"))] + [
                 (p.pk, p.name) for p in positions]
-            people = staffing.users_of(scope.office_ids).filter(is_active=True).order_by("first_name", "username")
+            people = (staffing.users_of(scope.office_ids).filter(is_active=True).select_related("profile__office")
+                      .order_by("first_name", "username"))
             self.fields["orang"].widget.choices = [("", _("Everyone"))] + [
                 (u.pk, staffing.user_label(u)) for u in people[:500]]
 
