@@ -139,3 +139,10 @@ def test_an_unknown_table_or_format_is_missing(client, world):
     client = signed_in(client, world.kepala)
     assert client.get(export("rahasia", "csv")).status_code == 404
     assert client.get(export("sop", "exe")).status_code == 404
+
+
+def test_user_text_is_escaped_in_tables_and_charts(client, world):
+    world.sop.revisions.update(nama='<script>alert("x")</script>')
+    page = signed_in(client, world.kepala).get(PAGE).content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import openpyxl
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.styles import Font
@@ -47,6 +49,13 @@ class Table:
 
     def shown(self) -> list[list[tuple[str, bool]]]:
         return [[(column.shown(row), column.numeric) for column in self.columns] for row in self.rows]
+
+    def body_html(self) -> SafeString:
+        """The table's rows as HTML, escaped: built here, not in template loops (a page has many cells)."""
+        cell = {True: '<td class="text-end">{}</td>', False: "<td>{}</td>"}
+        return mark_safe("".join(  # noqa: S308 (every value goes through format_html)
+            "<tr>" + "".join(format_html(cell[numeric], value) for value, numeric in row) + "</tr>"
+            for row in self.shown()))
 
 
 def _percent(value: float | None):
