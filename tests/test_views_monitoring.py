@@ -146,3 +146,16 @@ def test_user_text_is_escaped_in_tables_and_charts(client, world):
     page = signed_in(client, world.kepala).get(PAGE).content.decode()
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+def test_the_sops_flowchart_is_coloured_by_lateness(client, world):
+    response = signed_in(client, world.kepala).get(PAGE, {"sop": world.sop.pk})
+    page = response.content.decode()
+    states = dict(re.findall(r'data-step="(\d+)"[^>]*data-state="(\w+)"', page))
+    assert states == {"1": "within", "2": "slow", "3": "slow", "4": "within"}
+    assert "data-lateness-flowchart" not in signed_in(client, world.kepala).get(PAGE).content.decode()
+
+
+def test_the_page_speaks_indonesian(client, world):
+    page = signed_in(client, world.kepala).get(PAGE, {"sop": world.sop.pk}, HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Langkah penghambat" in page and "sekurang-kurangnya 80 % sesuai mutu baku" in page

@@ -103,3 +103,28 @@ def chart_css() -> str:
         rules.append(f"{scoped} {{{body.strip()}}}")
     return "/* Written by procedures.monitoring.charts.chart_css(): pygal's chart style, scoped. */\n" + \
         "\n".join(rules) + "\n.pygal-chart {max-width: 100%; height: auto;}\n"
+
+
+# A step is coloured on the SOP's flowchart by the share of its tasks done within the standard.
+WITHIN_FROM, SLOW_FROM = 80.0, 50.0
+
+
+def lateness_states(steps: list[StepRow]) -> dict[int, str]:
+    """Step number → "within" (≥ 80 %), "slow" (≥ 50 %) or "late", for the steps with figures."""
+    states = {}
+    for row in steps:
+        if row.within_share is None:
+            continue
+        states[row.nomor] = ("within" if row.within_share >= WITHIN_FROM
+                             else "slow" if row.within_share >= SLOW_FROM else "late")
+    return states
+
+
+def bottleneck_flowchart(sop, steps: list[StepRow]) -> SafeString | None:
+    """The SOP's own flowchart (its latest revision), each step coloured by its lateness."""
+    from procedures import flowchart
+
+    revision = sop.latest_revision
+    if revision is None:
+        return None
+    return mark_safe(flowchart.flow_svg(revision, states=lateness_states(steps)))  # noqa: S308 (drawn by lxml)

@@ -54,8 +54,11 @@ def monitoring(request):
         {"name": name, "svg": charts.step_chart(name, rows), "rows": rows}
         for (_pk, name), rows in list(by_sop.items())[:CHARTED_SOPS]
     ]
+    flow = None
+    if filters.sop is not None:
+        flow = charts.bottleneck_flowchart(filters.sop, [row for row in report.steps if row.sop_id == filters.sop.pk])
     return render(request, "procedures/monitoring/page.html", {
-        "form": form, "scope": form.scope, "report": report, "filters": filters, "tables": tables,
+        "form": form, "scope": form.scope, "report": report, "filters": filters, "tables": tables, "flowchart": flow,
         "step_charts": step_charts, "trend_chart": charts.trend_chart(report.weeks) if report.weeks else None,
         "query": request.GET.urlencode(),
     })
