@@ -982,3 +982,19 @@ class MonitoringSheetEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit events cannot be deleted")
+
+
+class MonitoringReminder(models.Model):
+    """That the heads of an office were reminded to sign a period's monitoring sheet (once per period)."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+", verbose_name=_("office"))
+    period_start = models.DateField(_("period from"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("monitoring sheet reminder")
+        verbose_name_plural = _("monitoring sheet reminders")
+        constraints = [
+            # send_reminders runs every half hour: each office's heads are reminded once per period.
+            models.UniqueConstraint(fields=["office", "period_start"], name="monitoring_reminder_once"),
+        ]

@@ -1,5 +1,6 @@
 """Monev: the figures of a done task (time taken, its standard, within it), the monev permission, and
-the monitoring sheets (Formulir Monitoring Pelaksanaan SOP) with their rows and audit events.
+the monitoring sheets (Formulir Monitoring Pelaksanaan SOP) with their rows and audit events, and the
+record of the semester reminders to sign them.
 
 The tasks already done get their figures here, office by office, in batches, on each office's
 calendar as it is now (procedures.monitoring.recording computes them as the engine does).
@@ -148,6 +149,20 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='monitoringsheetrow',
             constraint=models.UniqueConstraint(fields=('sheet', 'sop'), name='monitoring_row_sop_once'),
+        ),
+        migrations.CreateModel(
+            name='MonitoringReminder',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('period_start', models.DateField(verbose_name='period from')),
+                ('sent_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='sent at')),
+                ('office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='procedures.office', verbose_name='office')),
+            ],
+            options={
+                'verbose_name': 'monitoring sheet reminder',
+                'verbose_name_plural': 'monitoring sheet reminders',
+                'constraints': [models.UniqueConstraint(fields=('office', 'period_start'), name='monitoring_reminder_once')],
+            },
         ),
         migrations.RunPython(fill_figures, migrations.RunPython.noop, elidable=True),
     ]
