@@ -70,6 +70,7 @@ def test_the_command_sends_once(world):
         call_command("send_monev_reminders", "--dry-run", stdout=out)
         call_command("send_monev_reminders", stdout=out)
         call_command("send_monev_reminders", stdout=out)
-    assert out.getvalue().splitlines() == ["dry run: 2 monitoring sheet reminder(s) not sent",
-                                           "2 monitoring sheet reminder(s) sent", "0 monitoring sheet reminder(s) sent"]
+    assert out.getvalue().splitlines() == ["uji coba: 2 pengingat formulir monitoring tidak dikirim",
+                                           "2 pengingat formulir monitoring terkirim",
+                                           "0 pengingat formulir monitoring terkirim"]
     assert sorted(message.to[0] for message in mail.outbox) == sorted([world.kepala.email, world.kepala_timur.email])
