@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
 from procedures import permissions, staffing, step_graph
-from procedures.monitoring.recording import record_figures
 from procedures.models import (
     ActingAssignment,
     Event,
@@ -41,6 +40,7 @@ from procedures.models import (
     TaskCheck,
     TaskFile,
 )
+from procedures.monitoring.recording import record_figures
 from procedures.step_graph import StepGraph
 from procedures.working_calendar import (
     WorkingCalendar,
