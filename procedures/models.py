@@ -887,6 +887,11 @@ class MonitoringSheet(models.Model):
         DRAFT = "draf", _("draft")
         SIGNED = "ditandatangani", _("signed")
 
+    class Kind(models.TextChoices):
+        MONITORING = "monitoring", _("Formulir Monitoring Pelaksanaan SOP")
+        EVALUATION = "evaluasi", _("Formulir Evaluasi Penerapan SOP")
+
+    kind = models.CharField(_("form"), max_length=12, choices=Kind.choices, default=Kind.MONITORING)
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="monitoring_sheets",
                                verbose_name=_("office"))
     period_start = models.DateField(_("period from"))
@@ -913,7 +918,7 @@ class MonitoringSheet(models.Model):
         ordering = ["-period_start", "office__name", "-created_at"]
         constraints = [
             # One draft per office and period: preparing again opens the draft there is.
-            models.UniqueConstraint(fields=["office", "period_start", "period_end"],
+            models.UniqueConstraint(fields=["office", "kind", "period_start", "period_end"],
                                     condition=models.Q(status="draf"), name="monitoring_sheet_one_draft"),
         ]
 
@@ -943,6 +948,10 @@ class MonitoringSheetRow(models.Model):
     catatan = models.TextField(_("notes"), blank=True)
     # The figures behind the proposal, as they were when the sheet was prepared.
     figures = models.JSONField(_("figures"), default=dict, blank=True)
+    # The evaluation form only: per criterion (procedures.monitoring.sheets.CRITERIA) the answer
+    # ("ya"/"tidak"/""), the proposal, the evidence and a note; and whether the SOP needs revising.
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    perlu_revisi = models.BooleanField(_("needs revision"), default=False)
 
     class Meta:
         verbose_name = _("monitoring sheet row")

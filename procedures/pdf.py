@@ -355,8 +355,9 @@ def render_run_pdf(run: Run, *, paper: str = DEFAULT_PAPER) -> bytes:
 def render_monitoring_sheet_pdf(sheet, *, paper: str = DEFAULT_PAPER) -> bytes:
     """A monitoring sheet in the sheet's style: the kop, a landscape table, the signature block."""
     from procedures.models import MonitoringSheet
+    from procedures.monitoring.sheets import sheet_rows
 
-    rows = list(sheet.rows.all())
+    rows = sheet_rows(sheet)
     latest = (SopRevision.objects.filter(sop_id__in=[row.sop_id for row in rows]).exclude(kop=[])
               .order_by("-imported_at").first())
     html = render_to_string("procedures/pdf/monitoring_sheet.html", {
@@ -365,6 +366,7 @@ def render_monitoring_sheet_pdf(sheet, *, paper: str = DEFAULT_PAPER) -> bytes:
         "office": sheet.office,
         "kop": latest.kop if latest else [sheet.office.name],
         "signed": sheet.status == MonitoringSheet.Status.SIGNED,
+        "evaluation": sheet.kind == MonitoringSheet.Kind.EVALUATION,
         "signer_id_label": signer_id_label(sheet.signer_nip) if sheet.signer_nip else "NIP",
         "page_counter": page_counter(),
         "font_family": flowchart.FONT_FAMILY,

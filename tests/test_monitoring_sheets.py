@@ -142,3 +142,35 @@ def test_who_may_open_a_sheet(client, world):
     client.force_login(world.kepala)
     assert client.post(reverse("monitoring-sheets"), {"office": world.timur.pk, "periode": "2026-2"}).status_code == 302
     assert MonitoringSheet.objects.count() == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The Formulir Evaluasi Penerapan SOP
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_evaluation_form_answers_the_criteria_with_evidence(client, world):
+    sheet = sheets.sheet_prepare(office=world.uji, period=semester("2026-2"), user=world.kepala, kind="evaluasi")
+    assert sheet != prepared(world)  # its own draft, beside the monitoring form's
+    answers = sheet.rows.get().answers
+    assert [key for key, _label in sheets.CRITERIA] == list(answers)
+    assert answers["kinerja"]["usulan"] == "ya" and "85,7" in answers["kinerja"]["bukti"]
+    assert answers["dipahami"]["bukti"].startswith("1 ")  # one send-back over three finished runs
+    assert answers["peran"]["usulan"] == "ya"
+    assert answers["kebutuhan"]["jawaban"] == ""  # no proposal: the head answers
+    row = sheet.rows.get()
+    with pytest.raises(InvalidInput):
+        sheets.sheet_sign(sheet=sheet, user=world.kepala)
+    client.force_login(world.kepala)
+    page = client.get(reverse("monitoring-sheet", args=[sheet.pk])).content.decode()
+    assert "Mudah dipahami" in page and f'name="r{row.pk}-perlu_revisi"' in page
+    data = {f"r{row.pk}-{key}": "ya" for key, _label in sheets.CRITERIA}
+    data.update({"action": "sign", f"r{row.pk}-sinergi": "tidak", f"r{row.pk}-sinergi-catatan": "Belum terkait",
+                 f"r{row.pk}-perlu_revisi": "1"})
+    assert client.post(reverse("monitoring-sheet", args=[sheet.pk]), data).status_code == 302
+    row.refresh_from_db()
+    assert row.perlu_revisi and row.answers["sinergi"] == {**row.answers["sinergi"], "jawaban": "tidak",
+                                                            "catatan": "Belum terkait"}
+    assert "Perlu revisi" in client.get(reverse("monitoring-sheet", args=[sheet.pk])).content.decode()
+    text = pdf_text(client.get(reverse("monitoring-sheet-pdf", args=[sheet.pk])).content)
+    assert "Budi Santoso, S.H." in text and "Belum terkait" in text

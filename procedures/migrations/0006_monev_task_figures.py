@@ -85,6 +85,7 @@ class Migration(migrations.Migration):
             name='MonitoringSheet',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('monitoring', 'Formulir Monitoring Pelaksanaan SOP'), ('evaluasi', 'Formulir Evaluasi Penerapan SOP')], default='monitoring', max_length=12, verbose_name='form')),
                 ('period_start', models.DateField(verbose_name='period from')),
                 ('period_end', models.DateField(verbose_name='period until')),
                 ('period_label', models.CharField(max_length=100, verbose_name='period')),
@@ -133,6 +134,8 @@ class Migration(migrations.Migration):
                 ('tindakan', models.TextField(blank=True, verbose_name='action to take')),
                 ('catatan', models.TextField(blank=True, verbose_name='notes')),
                 ('figures', models.JSONField(blank=True, default=dict, verbose_name='figures')),
+                ('answers', models.JSONField(blank=True, default=dict, verbose_name='answers')),
+                ('perlu_revisi', models.BooleanField(default=False, verbose_name='needs revision')),
                 ('sheet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='procedures.monitoringsheet', verbose_name='monitoring sheet')),
                 ('sop', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='procedures.sop', verbose_name='SOP')),
             ],
@@ -144,7 +147,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='monitoringsheet',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'draf')), fields=('office', 'period_start', 'period_end'), name='monitoring_sheet_one_draft'),
+            constraint=models.UniqueConstraint(condition=models.Q(('status', 'draf')), fields=('office', 'kind', 'period_start', 'period_end'), name='monitoring_sheet_one_draft'),
         ),
         migrations.AddConstraint(
             model_name='monitoringsheetrow',

@@ -124,16 +124,27 @@ def monitoring_sheets(request):
         elif key not in periods:
             messages.error(request, _("Choose a semester from the list."))
         else:
-            sheet = sheets.sheet_prepare(office=office, period=periods[key], user=request.user)
+            try:
+                sheet = sheets.sheet_prepare(office=office, period=periods[key], user=request.user,
+                                             kind=request.POST.get("kind") or MonitoringSheet.Kind.MONITORING)
+            except engine.EngineError as error:
+                messages.error(request, error.message)
+                return redirect("monitoring-sheets")
             return redirect("monitoring-sheet", pk=sheet.pk)
         return redirect("monitoring-sheets")
     return render(request, "procedures/monitoring/sheets.html", {
         "sheets": MonitoringSheet.objects.filter(office_id__in=scope.office_ids).select_related("office")[:200],
-        "head_offices": head_offices, "periods": semesters_until(today),
+        "head_offices": head_offices, "periods": semesters_until(today), "kinds": MonitoringSheet.Kind.choices,
     })
 
 
 def _row_input(request, sheet: MonitoringSheet) -> dict[int, dict[str, str]]:
+    if sheet.kind == MonitoringSheet.Kind.EVALUATION:
+        names = [name for key, _label in sheets.CRITERIA for name in (key, f"{key}-catatan")]
+        return {row.pk: {**{name: request.POST.get(f"r{row.pk}-{name}", "") for name in names},
+                         "perlu_revisi": request.POST.get(f"r{row.pk}-perlu_revisi", ""),
+                         "catatan": request.POST.get(f"r{row.pk}-catatan", "")}
+                for row in sheet.rows.all()}
     return {
         row.pk: {name: request.POST.get(f"r{row.pk}-{name}", "") for name in ("assessment", "tindakan", "catatan")}
         for row in sheet.rows.all()
@@ -160,10 +171,10 @@ def monitoring_sheet(request, pk: int):
         sheet = _visible_sheet(request, pk)
     is_head = sheets.head_title(request.user, sheet.office) is not None
     return render(request, "procedures/monitoring/sheet.html", {
-        "sheet": sheet, "rows": list(sheet.rows.all()), "editable": is_head and not sheet.is_signed,
+        "sheet": sheet, "rows": sheets.sheet_rows(sheet), "editable": is_head and not sheet.is_signed,
         "may_supersede": is_head and sheet.is_signed and not hasattr(sheet, "superseded_by"),
         "events": sheet.events.select_related("actor"), "notice": notice,
-        "assessments": MonitoringSheetRow.Assessment.choices,
+        "assessments": MonitoringSheetRow.Assessment.choices, "criteria": sheets.CRITERIA,
     }, status=status)
 
 
@@ -176,9 +187,9 @@ def monitoring_sheet_supersede(request, pk: int):
         new = sheets.sheet_supersede(sheet=sheet, user=request.user, reason=request.POST.get("reason", ""))
     except engine.EngineError as error:
         return render(request, "procedures/monitoring/sheet.html", {
-            "sheet": sheet, "rows": list(sheet.rows.all()), "editable": False, "may_supersede": False,
+            "sheet": sheet, "rows": sheets.sheet_rows(sheet), "editable": False, "may_supersede": False,
             "events": sheet.events.select_related("actor"), "notice": error.message,
-            "assessments": MonitoringSheetRow.Assessment.choices,
+            "assessments": MonitoringSheetRow.Assessment.choices, "criteria": sheets.CRITERIA,
         }, status=ENGINE_STATUS.get(type(error), 400))
     messages.success(request, _("A new draft supersedes the signed sheet."))
     return redirect("monitoring-sheet", pk=new.pk)
@@ -190,5 +201,6 @@ def monitoring_sheet_pdf(request, pk: int):
     """The sheet as PDF in the sheet's style (kop, landscape table, signature block)."""
     sheet = _visible_sheet(request, pk)
     response = HttpResponse(pdf.render_monitoring_sheet_pdf(sheet), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="Formulir-Monitoring-{sheet.pk}.pdf"'
+    name = "Evaluasi" if sheet.kind == MonitoringSheet.Kind.EVALUATION else "Monitoring"
+    response["Content-Disposition"] = f'inline; filename="Formulir-{name}-{sheet.pk}.pdf"'
     return response
