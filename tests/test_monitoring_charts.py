@@ -36,3 +36,16 @@ def test_user_text_is_escaped_in_the_svg():
     svg = step_chart('<script>alert("x")</script>', steps('<script>alert("x")</script>'))
     assert "<script" not in svg
     assert "&lt;script&gt;" in svg
+
+
+def test_the_print_chart_carries_its_look_as_attributes():
+    import base64
+
+    from procedures.monitoring.charts import STYLE, step_chart_image
+
+    uri = step_chart_image("Patroli", steps())
+    assert uri.startswith("data:image/svg+xml;base64,")
+    root = etree.fromstring(base64.b64decode(uri.split(",", 1)[1]))
+    assert not [e for e in root.iter() if isinstance(e.tag, str) and etree.QName(e).localname in ("style", "script")]
+    fills = {e.get("fill") for e in root.iter() if isinstance(e.tag, str)}
+    assert set(STYLE.colors[:3]) <= fills

@@ -118,6 +118,7 @@ def test_a_head_prepares_fills_signs_and_prints(client, world):
     assert sheet.is_signed and sheet.rows.get().tindakan == "Pertahankan"
     text = pdf_text(client.get(reverse("monitoring-sheet-pdf", args=[sheet.pk])).content)
     assert "Budi Santoso, S.H." in text and f"NIP. {NIP}" in text and "Pertahankan" in text
+    assert "Persentil ke-90" in text  # the step chart of the period, as on the page
 
 
 def test_a_signed_sheet_refuses_changes(client, world):
