@@ -80,7 +80,7 @@ def test_it_grows_the_data_step_by_step(results):
 
 def test_it_counts_queries_of_every_page_at_every_size(results):
     for size in ("10", "50"):
-        assert set(results["queries"]["by_size"][size]) == {"inbox", "task", "run", "run_list", "overdue"}
+        assert set(results["queries"]["by_size"][size]) == {"inbox", "task", "run", "run_list", "overdue", "monitoring"}
     assert results["queries"]["size_dependent"] == []
 
 
