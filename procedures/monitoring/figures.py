@@ -3,8 +3,7 @@
 Counts are aggregated by the database; medians and 90th percentiles are computed here over the
 stored figures of the period's tasks (``worked_minutes``, ``standard_minutes``: see
 ``procedures.monitoring.recording``), never by replaying a calendar. The queries are the same in
-number whatever the number of runs: one per table, and two per office for the "stuck" threshold
-(the office's calendar).
+number whatever the number of runs: one per table, and one for the offices' calendars (the "stuck" threshold).
 
 What the period applies to: runs by the day they started, tasks by the day they were done (or
 answered), each in its office's zone. "Running", "stuck", "open now" and "overdue now" are as of
@@ -29,7 +28,7 @@ from django.utils.translation import gettext as _
 from procedures.models import Office, Run, Sop, Task
 from procedures.monitoring.scope import Filters
 from procedures.permissions import display_name
-from procedures.working_calendar import WorkingCalendar, calendar_for_office
+from procedures.working_calendar import WorkingCalendar, calendar_annotations, calendar_from_annotations
 
 DONE = (Task.Status.DONE, Task.Status.SENT_BACK)
 
@@ -241,10 +240,12 @@ def one_working_day_before(calendar: WorkingCalendar, now: dt.datetime) -> dt.da
 
 
 def _stuck_condition(office_ids: Iterable[int], now: dt.datetime) -> Q:
-    """Open tasks overdue by more than a working day of their office (two queries per office)."""
+    """Open tasks overdue by more than a working day of their office (one query, the offices' calendars)."""
     condition = Q(pk__in=[])
-    for office in Office.objects.filter(pk__in=office_ids):
-        threshold = one_working_day_before(calendar_for_office(office), now)
+    # The days off of the last weeks are enough to step back one working day from now.
+    since = now.date() - dt.timedelta(days=40)
+    for office in Office.objects.filter(pk__in=office_ids).annotate(**calendar_annotations("pk", since=since)):
+        threshold = one_working_day_before(calendar_from_annotations(office, office), now)
         condition |= Q(run__office_id=office.pk, due_at__lt=threshold)
     return condition
 
