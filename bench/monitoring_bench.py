@@ -27,15 +27,15 @@ def _client(user_id: int) -> Client:
     return client
 
 
-def monitoring_queries(head_id: int) -> int:
-    """The SQL statements of the monitoring page (after a warm-up request)."""
+def monitoring_queries(head_id: int) -> tuple[int, list[dict]]:
+    """The SQL statements of the monitoring page (after a warm-up request): their number and them."""
     client = _client(head_id)
     client.get(URL)
     with CaptureQueriesContext(connection) as context:
         response = client.get(URL)
     if response.status_code != 200:
         raise RuntimeError(f"{URL} answered {response.status_code}")
-    return len(context.captured_queries)
+    return len(context.captured_queries), list(context.captured_queries)
 
 
 def _seconds(action, repeat: int) -> list[float]:

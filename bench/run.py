@@ -142,7 +142,7 @@ def measure(results: dict, workdir: Path, url: str) -> None:
             results["queries"]["subjects"] = subjects.__dict__
         began = time.perf_counter()
         counts, captured = pages.queries_per_page(subjects)
-        counts["monitoring"] = monitoring_bench.monitoring_queries(subjects.head_id)
+        counts["monitoring"], captured["monitoring"] = monitoring_bench.monitoring_queries(subjects.head_id)
         results["queries"]["by_size"][str(size)] = counts
         clock.phase(f"queries at {size}", began)
 
@@ -160,7 +160,7 @@ def measure(results: dict, workdir: Path, url: str) -> None:
     began = time.perf_counter()
     results["server_time"] = pages.server_times(subjects, requests=env_int("BENCH_TIMING_REQUESTS", 300))
     results["server_time"]["size"] = steps[-1]
-    results["explain"] = pages.explain(captured)
+    results["explain"] = pages.explain(captured, pages=("inbox", "run_list", "overdue", "run", "task", "monitoring"))
     clock.phase("server time and EXPLAIN", began)
 
     began = time.perf_counter()
