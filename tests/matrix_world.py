@@ -30,6 +30,7 @@ from procedures.models import (
     ActingAssignment,
     Event,
     Holiday,
+    MonitoringSheet,
     Office,
     Position,
     Run,
@@ -83,6 +84,8 @@ APPROVAL_TASKS = ("A-waiting-decision", "A-sent-back", "B-waiting-approval", "A-
 RUNS = ("A-running", "A-running-claimed", "A-cancelled", "A-finished", "B-running", "B-running-other-sop",
         "B-finished", "B-cancelled", "missing")
 FILES = ("A-file", "B-file", "missing")
+# Monitoring sheets (procedures.monitoring.sheets): office A's draft and office B's signed sheet, of this semester.
+SHEETS = ("A-draft", "B-signed", "missing")
 SOPS = ("A-prodeskel", "B-bina-potensi", "B-patroli", "missing")
 REVISIONS = ("A-prodeskel", "B-bina-potensi", "B-patroli")
 # Admin rows: one per office where rows belong to an office, else one, and a missing primary key.
@@ -111,6 +114,7 @@ class World:
     tasks: dict[str, Task | None] = field(default_factory=dict)
     runs: dict[str, Run | None] = field(default_factory=dict)
     files: dict[str, TaskFile | None] = field(default_factory=dict)
+    sheets: dict[str, MonitoringSheet | None] = field(default_factory=dict)
     sops: dict[str, str] = field(default_factory=dict)  # label -> kode
     revisions: dict[str, SopRevision] = field(default_factory=dict)
     admin_rows: dict[type[Model], dict[str, Model | None]] = field(default_factory=dict)
@@ -179,6 +183,7 @@ def build_world(media_root: Path) -> World:
         _people(world)
         _acting(world)
         _runs(world)
+        _sheets(world)
         _admin_rows(world)
         _sign_in(world)
     world.sops = {"A-prodeskel": KODE["003"], "B-bina-potensi": KODE["000"], "B-patroli": KODE["004"],
@@ -283,6 +288,21 @@ def _runs(world: World) -> None:
     assert world.tasks["A-waiting-decision"].previous.completed_by == world.user("plh")
     world.files = {"A-file": TaskFile.objects.get(task=_task(d1, 1)), "B-file": TaskFile.objects.get(task=_task(s1, 1)),
                    "missing": None}
+
+
+def _sheets(world: World) -> None:
+    from procedures.monitoring import sheets
+    from procedures.monitoring.scope import semester_of
+
+    period = semester_of(timezone.localdate())
+    for label, office_name in (("A-draft", OFFICE_A), ("B-signed", OFFICE_B)):
+        office = Office.objects.get(name=office_name)
+        head = _holder(Position.objects.filter(office=office).order_by("level", "name").first())
+        sheet = sheets.sheet_prepare(office=office, period=period, user=head)
+        if label == "B-signed":
+            sheet = sheets.sheet_sign(sheet=sheet, user=head)
+        world.sheets[label] = sheet
+    world.sheets["missing"] = None
 
 
 def _admin_rows(world: World) -> None:

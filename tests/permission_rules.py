@@ -47,6 +47,7 @@ from tests.matrix_world import (
     MISSING_PK,
     REVISIONS,
     RUNS,
+    SHEETS,
     SOPS,
     TASKS,
     World,
@@ -467,6 +468,93 @@ def set_language_expect(world, who, label, method, cell) -> Expect:
     return redirect("/", "the language switch (a cookie, nothing written)")
 
 
+# Monev's monitoring sheets --------------------------------------------------------------------
+
+
+def _scope(who):
+    """procedures.monitoring.scope: which offices' figures the person sees (None: only their own)."""
+    from procedures import selectors
+    from procedures.monitoring.scope import monitoring_scope
+
+    scope = monitoring_scope(who.user, selectors.standing_of(who.user))
+    return None if scope.own_only else scope.office_ids
+
+
+def _heads(who, office) -> bool:
+    """procedures.monitoring.sheets: a head of the office itself (held or Plt/Plh today) prepares and signs."""
+    from procedures.monitoring import sheets
+
+    return sheets.head_title(who.user, office) is not None
+
+
+def sheets_cell(world, label) -> Cell:
+    from procedures.monitoring.scope import semester_of
+
+    return Cell("/pemantauan/formulir/", {"office": str(world.sheets["A-draft"].office_id),
+                                          "periode": semester_of(timezone.localdate()).key})
+
+
+def sheets_expect(world, who, label, method, cell) -> Expect:
+    if _scope(who) is None:
+        return forbidden("sees only their own figures")
+    if method == "GET":
+        return page("heads, monev staff and admins")
+    draft = world.sheets["A-draft"]
+    if _heads(who, draft.office):
+        return redirect(f"/pemantauan/formulir/{draft.pk}/", "the head opens the office's draft there is")
+    return redirect("/pemantauan/formulir/", "not a head of that office: a message, nothing written")
+
+
+def sheet_cell(suffix: str, data: dict | None = None):
+    def cell(world, label):
+        sheet = world.sheets[label]
+        return Cell(f"/pemantauan/formulir/{sheet.pk if sheet else MISSING_PK}/{suffix}", data or {})
+
+    return cell
+
+
+def seeing_sheet(rule):
+    """A sheet of an office whose figures the person sees (not someone who sees only their own)."""
+
+    def expect(world, who, label, method, cell):
+        sheet = world.sheets[label]
+        if sheet is None:
+            return missing()
+        offices = _scope(who)
+        if offices is None or sheet.office_id not in offices:
+            return forbidden("a sheet of an office whose figures they do not see")
+        return rule(world, who, sheet, method, cell)
+
+    return expect
+
+
+def sheet_outcome(world, who, sheet, method, cell) -> Expect:
+    if method == "GET":
+        return page()
+    if not _heads(who, sheet.office):
+        return forbidden("only the office's head saves and signs")
+    if sheet.is_signed:
+        return refused(409, "a signed sheet is locked")
+    return done(f"/pemantauan/formulir/{sheet.pk}/", "the head saves the draft")
+
+
+def supersede_outcome(world, who, sheet, method, cell) -> Expect:
+    if not _heads(who, sheet.office):
+        return forbidden("only the office's head supersedes")
+    if not sheet.is_signed:
+        return refused(409, "a draft is not superseded")
+    return done("/pemantauan/formulir/", "a new draft with the reason")
+
+
+def safe_only(rule):
+    """``@require_safe`` inside ``@login_required``: a POST is 405 whatever the object."""
+
+    def expect(world, who, label, method, cell):
+        return not_allowed() if method != "GET" else rule(world, who, label, method, cell)
+
+    return expect
+
+
 SITE_RULES: dict[str, Rule] = {
     "inbox": Rule(("-",), fixed("/"), signed_in(any_page)),
     "login": Rule(("-",), fixed("/masuk/"), login_expect),
@@ -496,6 +584,16 @@ SITE_RULES: dict[str, Rule] = {
     "approvals-bulk": Rule(APPROVAL_TASKS, approval_cell(bulk=True), signed_in(post_only(approval_expect(bulk=True)))),
     "upcoming": Rule(("-",), fixed("/akan-datang/"), signed_in(any_page)),
     "overdue": Rule(("-",), fixed("/terlambat/"), signed_in(heads_only(any_page))),
+    # Monev: every signed-in user sees figures (a staff member only his own; procedures.monitoring.scope,
+    # whose refusals of another office's filters are tested in tests/test_views_monitoring.py); GET only.
+    "monitoring": Rule(("-",), fixed("/pemantauan/"), signed_in(template_page_get_only)),
+    "monitoring-export": Rule(("-",), fixed("/pemantauan/unduh/langkah.xlsx"), signed_in(template_page_get_only)),
+    "monitoring-sheets": Rule(("-",), sheets_cell, signed_in(sheets_expect)),
+    "monitoring-sheet": Rule(SHEETS, sheet_cell("", {"action": "save"}), signed_in(seeing_sheet(sheet_outcome))),
+    "monitoring-sheet-supersede": Rule(SHEETS, sheet_cell("ganti/", {"reason": "Uji matriks"}),
+                                       signed_in(post_only(seeing_sheet(supersede_outcome)))),
+    "monitoring-sheet-pdf": Rule(SHEETS, lambda world, label: Cell(sheet_cell("")(world, label).path + "pdf", {}),
+                                 signed_in(safe_only(seeing_sheet(lambda w, who, s, m, c: page())))),
     "sop-list": Rule(("-",), fixed("/sop/"), signed_in(any_page)),
     "sop-detail": Rule(SOPS, sop_cell(""), signed_in(sop_expect)),
     "sop-pdf": Rule(SOPS, lambda world, label: Cell(f"/sop/{world.sops[label]}/pdf", {}), signed_in(sop_expect)),
