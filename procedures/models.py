@@ -855,3 +855,10 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit events cannot be deleted")
+
+
+# ---------------------------------------------------------------------------------------------
+# SOP authoring (drafts written in the browser): their own module, tables of this app
+# ---------------------------------------------------------------------------------------------
+
+from procedures.authoring.models import DraftEvent, SopDraft  # noqa: E402,F401
