@@ -81,13 +81,14 @@ def _editor_offices(request) -> list[Office]:
     return offices
 
 
-def _list_page(request, *, status: int = 200, word_error: str = ""):
+def _list_page(request, *, status: int = 200, word_error: str = "", create_error: str = ""):
     offices = _editor_offices(request)
     return render(request, "procedures/authoring/draft_list.html", {
         "drafts": authoring_selectors.office_drafts(request.user),
         "offices": offices,
         "several_offices": len(offices) > 1,
         "word_error": word_error,
+        "create_error": create_error,
     }, status=status)
 
 
@@ -97,14 +98,12 @@ def draft_list(request):
     return _list_page(request)
 
 
-def _chosen_office(request, offices: list[Office]) -> Office:
+def _chosen_office(request, offices: list[Office]) -> Office | None:
+    """The office posted (None when none of mine was chosen); the only one when I have one."""
     if len(offices) == 1:
         return offices[0]
     wanted = request.POST.get("office", "")
-    office = next((office for office in offices if str(office.pk) == wanted), None)
-    if office is None:
-        raise PermissionDenied(_("Choose one of your offices."))
-    return office
+    return next((office for office in offices if str(office.pk) == wanted), None)
 
 
 @login_required
@@ -112,6 +111,8 @@ def _chosen_office(request, offices: list[Office]) -> Office:
 def draft_create(request):
     """Buat SOP: an empty draft of my office."""
     office = _chosen_office(request, _editor_offices(request))
+    if office is None:
+        return _list_page(request, status=400, create_error=_("Choose one of your offices."))
     draft = drafts.draft_create(office=office, user=request.user)
     return redirect("draft-edit", draft.pk)
 
@@ -121,6 +122,8 @@ def draft_create(request):
 def draft_import_word(request):
     """Impor dari Word: a draft read from a .docx sheet, its flags shown at the fields."""
     office = _chosen_office(request, _editor_offices(request))
+    if office is None:
+        return _list_page(request, status=400, word_error=_("Choose one of your offices."))
     upload = request.FILES.get("file")
     if upload is None:
         return _list_page(request, status=400, word_error=_("Choose a Word file (.docx)."))
