@@ -193,3 +193,31 @@ def test_the_signers_section_costs_one_query_for_any_number_of_drafts(client, ca
         response = client.get(reverse("approvals"))
     assert response.content.count(b"/pengesahan/") >= 5
     assert Position.objects.filter(office=satpol, name=KASAT).exists()
+
+
+def test_an_sop_made_in_the_editor_exports_a_file_that_reimports_unchanged(client, cast, editor, satpol):
+    from procedures.library import Outcome, sop_import
+    from procedures.sopfile import load
+
+    data = small_sop()
+    data.update({"kop": ["PEMERINTAH KOTA", "SATUAN POLISI PAMONG PRAJA"], "tanggal_efektif": "2026-01",
+                 "ditandatangani_elektronik": True, "dasar_hukum": ["Perda Nomor 1 Tahun 2020"]})
+    data["langkah"][1].update({"pertanyaan": "Pasukan siap?", "label_ya": "Siap", "label_tidak": "Belum siap"})
+    draft = drafts.draft_submit(draft=drafts.draft_create(office=satpol, user=editor, data=data), user=editor)
+    draft = drafts.draft_approve(draft=draft, user=cast.user(KASAT))
+    client.force_login(cast.admin)
+    response = client.get(f"/admin/procedures/soprevision/{draft.revision.pk}/export/")
+    assert response.status_code == 200
+    exported = b"".join(response.streaming_content) if response.streaming else response.content
+    document = load(exported)
+    assert document.as_dict() == load(exported).as_dict()
+    # What the editor held, signed, is what the file says …
+    signed = drafts.signed_content(draft, cast.user(KASAT), None)
+    signed["tanggal_pembuatan"] = draft.revision.tanggal_pembuatan.isoformat()
+    signed["tanggal_efektif"] = "2026-01"
+    from procedures.sopfile import validate
+    assert document.as_dict() == validate(signed).as_dict()
+    assert document.tanggal_efektif.isoformat() == "2026-01" and document.ditandatangani_elektronik
+    # … and importing it again changes nothing.
+    result = sop_import(data=exported, source="ekspor.yaml")
+    assert (result.outcome, result.revision) == (Outcome.UNCHANGED, 1)

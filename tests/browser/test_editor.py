@@ -1,0 +1,124 @@
+"""The SOP editor in a browser: an editor of the Satpol PP builds a small SOP (two role columns, three
+steps, a decision back to step 1), watches the sheet drawn live, submits it; the Kasat signs it on
+Persetujuan; a run starts on it and reaches step 2. The author cannot sign his own draft."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+
+from procedures.authoring.models import SopDraft
+from procedures.models import Office, Profile, Run, SopRevision
+from tests.browser.conftest import PASSWORD
+from tests.engine_fixtures import SATPOL
+
+KASAT = "Kasat Pol PP"
+
+
+@pytest.fixture
+def penyusun(seeded):
+    """An SOP editor of the Satpol PP (the group "Penyusun SOP"), without a position."""
+    group = Group.objects.create(name="Penyusun SOP")
+    group.permissions.add(Permission.objects.get(codename="edit_sop_draft"))
+    user = get_user_model().objects.create_user("penyusun", password=PASSWORD, first_name="Rina Penyusun")
+    Profile.objects.create(user=user, office=Office.objects.get(name=SATPOL))
+    user.groups.add(group)
+    kasat = seeded.user(KASAT)
+    Profile.objects.update_or_create(user=kasat, defaults={"nip": "196406061985031015", "pangkat": "Pembina, IV/a"})
+    return user
+
+
+def fill_step(page, number: int, *, kegiatan: str, pelaksana: str, waktu: str) -> None:
+    row = page.locator("table.draft-steps tbody tr").nth(number - 1)
+    row.get_by_label("Activity (kegiatan)").fill(kegiatan)
+    row.get_by_label("Actor (pelaksana)").select_option(label=pelaksana)
+    row.get_by_label("Time (waktu)").fill(waktu)
+
+
+def test_an_editor_builds_an_sop_the_kasat_signs_it_and_a_run_starts_on_it(penyusun, seeded, as_user, live_server,
+                                                                          artifacts):
+    editor = as_user("penyusun")
+    editor.goto(live_server.url + "/sop/")
+    editor.get_by_role("button", name="Create SOP").click()
+    editor.wait_for_url(re.compile(r".*/draf/\d+/$"))
+    editor.get_by_label("Code (kode)").fill("satpolpp-apel-pagi")
+    editor.get_by_label("SOP name").fill("Apel Pagi")
+    editor.get_by_label("Position (jabatan)").fill(KASAT)
+    for _column in range(2):
+        with editor.expect_navigation():
+            editor.get_by_role("button", name="Add a role column").click()
+    editor.get_by_label("Role column 1").fill(KASAT)
+    editor.get_by_label("Role column 2").fill("Petugas Operasional")
+    for _step in range(3):
+        with editor.expect_navigation():
+            editor.get_by_role("button", name="Add a step").click()
+    assert editor.locator("table.draft-steps tbody tr").count() == 3
+
+    fill_step(editor, 1, kegiatan="Memerintahkan apel pagi", pelaksana=KASAT, waktu="5 menit")
+    fill_step(editor, 2, kegiatan="Memeriksa kesiapan pasukan. Siap?", pelaksana="Petugas Operasional",
+              waktu="10 menit")
+    fill_step(editor, 3, kegiatan="Melaksanakan apel", pelaksana="Petugas Operasional", waktu="sebentar")
+    decision = editor.locator("table.draft-steps tbody tr").nth(1)
+    decision.get_by_label("Symbol").select_option("keputusan")
+    decision.get_by_label("Yes goes to").select_option(label="3. Melaksanakan apel")
+    decision.get_by_label("No goes to").select_option(label="1. Memerintahkan apel pagi")
+
+    # The sheet is drawn as the form changes, and the format's message stands at the waktu of step 3.
+    editor.locator("#sheet-preview svg").wait_for()
+    step3 = editor.locator("table.draft-steps tbody tr").nth(2)
+    step3.locator(".field-errors", has_text="sebentar").wait_for()
+    step3.get_by_label("Time (waktu)").fill("30 menit")
+    editor.locator("[data-total]", has_text="45 menit").wait_for()
+    editor.locator("[data-problems]", has_text="Complete").wait_for()
+    editor.screenshot(path=artifacts / "editor.png", full_page=True)
+
+    editor.get_by_role("button", name="Submit for approval").click()
+    editor.wait_for_url(re.compile(r".*/draf/\d+/pengesahan/$"))
+    draft = SopDraft.objects.get()
+    assert draft.status == SopDraft.Status.SUBMITTED and draft.signer_position.name == KASAT
+
+    # The Kasat finds it on Persetujuan, reads the sheet and approves it.
+    kasat = as_user(seeded.user(KASAT).username)
+    kasat.goto(live_server.url + "/persetujuan/")
+    kasat.get_by_role("heading", name="SOPs awaiting approval").wait_for()
+    kasat.get_by_role("link", name="Apel Pagi").click()
+    kasat.locator(".draft-drawing svg").wait_for()
+    kasat.screenshot(path=artifacts / "pengesahan.png", full_page=True)
+    kasat.get_by_role("button", name="Approve", exact=True).click()
+    kasat.wait_for_url(re.compile(r".*/sop/satpolpp-apel-pagi/$"))
+    revision = SopRevision.objects.get(sop__kode="satpolpp-apel-pagi")
+    assert (revision.disahkan_nama, revision.disahkan_nip) == (seeded.user(KASAT).get_full_name(), "196406061985031015")
+
+    # A run starts on the signed SOP and reaches step 2.
+    kasat.goto(live_server.url + "/pelaksanaan/mulai/")
+    kasat.get_by_label("SOP").select_option(label=f"Apel Pagi — {SATPOL}")
+    kasat.get_by_label("Subject (perihal)").fill("Apel pagi Senin")
+    kasat.get_by_role("button", name="Start").click()
+    kasat.wait_for_url(re.compile(r".*/pelaksanaan/\d+/$"))
+    run = Run.objects.get(perihal="Apel pagi Senin")
+    assert run.revision == revision
+    task = run.tasks.get()
+    kasat.goto(f"{live_server.url}/tugas/{task.pk}/")
+    kasat.get_by_role("button", name="Complete this step").click()
+    kasat.get_by_text("Step completed; the run has moved on.").wait_for()
+    assert run.tasks.filter(step__nomor=2).exists()
+
+
+def test_the_author_cannot_sign_his_own_draft(seeded, as_user, live_server):
+    from procedures.authoring import drafts
+    from tests.test_authoring_drafts import small_sop
+
+    kasat_user = seeded.user(KASAT)
+    group = Group.objects.create(name="Penyusun SOP")
+    group.permissions.add(Permission.objects.get(codename="edit_sop_draft"))
+    kasat_user.groups.add(group)
+    kasat_user = get_user_model().objects.get(pk=kasat_user.pk)
+    draft = drafts.draft_submit(draft=drafts.draft_create(office=Office.objects.get(name=SATPOL), user=kasat_user,
+                                                          data=small_sop()), user=kasat_user)
+    kasat = as_user(kasat_user.username)
+    kasat.goto(f"{live_server.url}/draf/{draft.pk}/pengesahan/")
+    kasat.get_by_text("nobody may approve their own work").wait_for()
+    assert kasat.get_by_role("button", name="Approve", exact=True).count() == 0
