@@ -166,6 +166,9 @@ def test_a_plh_of_the_signer_can_sign_and_is_recorded_as_such(cast, editor, satp
     assert draft.revision.disahkan_jabatan == "Plh. Kasat Pol PP"
     assert draft.revision.disahkan_nama == "Budi Santoso"
     assert draft.events.last().acting_title == "Plh. Kasat Pol PP"
+    # The next revision of a sheet signed by the Plh goes to the Kasat again.
+    revised = drafts.draft_submit(draft=drafts.draft_from_revision(revision=draft.revision, user=editor), user=editor)
+    assert revised.signer_position == position
 
 
 def test_a_holder_of_another_position_may_not_sign(cast, editor, satpol):

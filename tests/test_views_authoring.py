@@ -221,3 +221,32 @@ def test_an_sop_made_in_the_editor_exports_a_file_that_reimports_unchanged(clien
     # … and importing it again changes nothing.
     result = sop_import(data=exported, source="ekspor.yaml")
     assert (result.outcome, result.revision) == (Outcome.UNCHANGED, 1)
+
+
+def test_impor_dari_word_makes_a_draft_with_its_flags_at_the_fields(client, editor):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from procedures.authoring.word_sheet import sheet_docx
+
+    data = small_sop()
+    data["langkah"][2]["waktu"] = "secepatnya"
+    client.force_login(editor)
+    upload = SimpleUploadedFile("apel.docx", sheet_docx(data))
+    response = client.post(reverse("draft-word"), {"file": upload})
+    assert response.status_code == 302
+    draft = SopDraft.objects.get()
+    assert draft.origin == SopDraft.Origin.WORD and draft.data["langkah"][2]["waktu"] == "secepatnya"
+    assert any(flag["path"] == "langkah[2].waktu" for flag in draft.flags)
+    page = client.get(response["Location"]).content.decode()
+    key = form.state_from_data(draft.data).steps[2].key
+    after_box = page.split(f'id="err-s-{key}-waktu"')[1].split("</td>")[0]
+    assert "From Word:" in after_box
+
+
+def test_a_file_that_is_no_word_document_is_refused_with_a_message(client, editor):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(editor)
+    response = client.post(reverse("draft-word"), {"file": SimpleUploadedFile("surat.docx", b"bukan word")})
+    assert response.status_code == 400 and "surat.docx" in response.content.decode()
+    assert not SopDraft.objects.exists()

@@ -21,6 +21,7 @@ its export re-imports unchanged. Runs started afterwards use it; runs under way 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -37,6 +38,7 @@ from procedures.models import Office, Position, Sop, SopRevision
 from procedures.sopfile import Problem, SopDocument, SopFileError, dump, validate
 
 EDIT_PERMISSION = "procedures.edit_sop_draft"
+ACTING_PREFIX = re.compile(r"^(?:plt|plh)\.?\s+")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,6 +193,8 @@ def _signer_position(draft: SopDraft, data: dict[str, Any], chosen: Position | N
         return chosen
     signer = data.get("disahkan_oleh") if isinstance(data.get("disahkan_oleh"), dict) else {}
     jabatan = " ".join(str(signer.get("jabatan") or "").split()).casefold()
+    # A sheet signed by an acting official names "Plh. Kasat Pol PP": its next revision goes to the Kasat.
+    jabatan = ACTING_PREFIX.sub("", jabatan)
     for position in Position.objects.filter(office_id=draft.office_id).select_related("office"):
         if jabatan and " ".join(position.name.split()).casefold() == jabatan:
             return position
