@@ -250,3 +250,25 @@ def test_a_file_that_is_no_word_document_is_refused_with_a_message(client, edito
     response = client.post(reverse("draft-word"), {"file": SimpleUploadedFile("surat.docx", b"bukan word")})
     assert response.status_code == 400 and "surat.docx" in response.content.decode()
     assert not SopDraft.objects.exists()
+
+
+def test_the_patroli_sop_typed_into_an_empty_draft_exports_as_the_shipped_file(client, cast, editor, satpol):
+    """Every key of SOP 004 through the editor's form; the signed export equals the file but for
+    what signing sets (the signer, the dates) and the code of a new SOP."""
+    from procedures.library import sop_export
+    from procedures.sopfile import load
+    from tests.engine_fixtures import SEEDS
+
+    shipped = load(next(SEEDS.glob("004-*.yaml")).read_bytes()).as_dict()
+    draft = drafts.draft_create(office=satpol, user=editor)
+    typed = SopDraft(pk=draft.pk, data={**shipped, "kode": "satpolpp-patroli-editor",
+                                        "disahkan_oleh": {"jabatan": KASAT}})
+    client.force_login(editor)
+    response = client.post(reverse("draft-edit", args=[draft.pk]), posted(typed, op="submit"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    draft = drafts.draft_approve(draft=SopDraft.objects.get(pk=draft.pk), user=cast.user(KASAT))
+    exported = load(sop_export(revision=draft.revision).encode()).as_dict()
+    for key in ("kode", "disahkan_oleh", "tanggal_pembuatan", "tanggal_efektif"):
+        exported.pop(key, None)
+        shipped.pop(key, None)
+    assert exported == shipped

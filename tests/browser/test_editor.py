@@ -122,3 +122,92 @@ def test_the_author_cannot_sign_his_own_draft(seeded, as_user, live_server):
     kasat.goto(f"{live_server.url}/draf/{draft.pk}/pengesahan/")
     kasat.get_by_text("nobody may approve their own work").wait_for()
     assert kasat.get_by_role("button", name="Approve", exact=True).count() == 0
+
+
+STEP_LABELS = {
+    "kegiatan": "Activity (kegiatan)", "waktu": "Time (waktu)", "output": "Output",
+    "keterangan": "Remarks (keterangan)", "catatan_transkripsi": "Transcription note", "label": "Label",
+    "pertanyaan": "Question", "label_ya": "Words of Yes", "label_tidak": "Words of No",
+}
+LINE_LABELS = {"kop": "Letterhead lines", "catatan_transkripsi": "Transcription notes (not printed)",
+               "dasar_hukum": "Legal basis", "kualifikasi_pelaksana": "Implementer qualifications",
+               "keterkaitan": "Related SOPs", "peralatan": "Equipment", "peringatan": "Warnings",
+               "pencatatan": "Records and data keeping"}
+
+
+def type_sop(page, sheet: dict) -> None:
+    """Type a whole SOP file's values into an empty draft's editor, as a person would."""
+    page.get_by_label("Code (kode)").fill(sheet["kode"])
+    page.get_by_label("SOP name").fill(sheet["nama"])
+    page.get_by_label("Position (jabatan)").fill(sheet["disahkan_oleh"]["jabatan"])
+    for key, label in LINE_LABELS.items():
+        if sheet.get(key):
+            page.get_by_label(label, exact=True).fill("\n".join(sheet[key]))
+    for _column in sheet["pelaksana"]:
+        with page.expect_navigation():
+            page.get_by_role("button", name="Add a role column").click()
+    for number, name in enumerate(sheet["pelaksana"], start=1):
+        page.get_by_label(f"Role column {number}", exact=True).fill(name)
+    for _step in sheet["langkah"]:
+        with page.expect_navigation():
+            page.get_by_role("button", name="Add a step").click()
+    rows = page.locator("table.draft-steps tbody tr")
+    for index, step in enumerate(sheet["langkah"]):
+        row = rows.nth(index)
+        for key, label in STEP_LABELS.items():
+            if step.get(key):
+                row.get_by_label(label, exact=True).fill(step[key])
+        row.get_by_label("Actor (pelaksana)").select_option(label=step["pelaksana"])
+        if step.get("kelengkapan"):
+            row.get_by_label("Requirements (kelengkapan), one per line").fill("\n".join(step["kelengkapan"]))
+        if step.get("simbol") == "keputusan":
+            row.get_by_label("Symbol").select_option("keputusan")
+            for key, label in (("ya", "Yes goes to"), ("tidak", "No goes to")):
+                target = step[key]
+                if target == "selesai":
+                    row.get_by_label(label).select_option("selesai")
+                elif target != step["nomor"] + 1 or key == "tidak":
+                    row.get_by_label(label).select_option(index=target)  # "the next step"/"—" first
+
+
+def test_an_editor_builds_the_patroli_sop_from_nothing_and_it_runs(penyusun, seeded, as_user, live_server):
+    from procedures.library import sop_export
+    from procedures.sopfile import load
+    from tests.engine_fixtures import SEEDS
+    from tests.browser.test_runs import fill_in_work
+
+    shipped = load(next(SEEDS.glob("004-*.yaml")).read_bytes()).as_dict()
+    sheet = {**shipped, "kode": "satpolpp-patroli-disusun", "disahkan_oleh": {"jabatan": KASAT}}
+    editor = as_user("penyusun")
+    editor.goto(live_server.url + "/draf/")
+    editor.get_by_role("button", name="Create SOP").click()
+    editor.wait_for_url(re.compile(r".*/draf/\d+/$"))
+    type_sop(editor, sheet)
+    editor.locator("[data-problems]", has_text="Complete").wait_for()
+    editor.get_by_role("button", name="Submit for approval").click()
+    editor.wait_for_url(re.compile(r".*/draf/\d+/pengesahan/$"))
+
+    kasat = as_user(seeded.user(KASAT).username)
+    kasat.goto(live_server.url + "/persetujuan/")
+    kasat.get_by_role("link", name="Patroli Pengawasan Wilayah").click()
+    kasat.get_by_role("button", name="Approve", exact=True).click()
+    kasat.wait_for_url(re.compile(r".*/sop/satpolpp-patroli-disusun/$"))
+    revision = SopRevision.objects.get(sop__kode="satpolpp-patroli-disusun")
+    exported = load(sop_export(revision=revision).encode()).as_dict()
+    for key in ("kode", "disahkan_oleh", "tanggal_pembuatan", "tanggal_efektif"):
+        exported.pop(key, None)
+        shipped.pop(key, None)
+    assert exported == shipped
+
+    kasat.goto(live_server.url + "/pelaksanaan/mulai/")
+    kasat.get_by_label("SOP").select_option(value=str(revision.pk))
+    kasat.get_by_label("Subject (perihal)").fill("Patroli malam disusun di editor")
+    kasat.get_by_role("button", name="Start").click()
+    kasat.wait_for_url(re.compile(r".*/pelaksanaan/\d+/$"))
+    run = Run.objects.get(perihal="Patroli malam disusun di editor")
+    task = run.tasks.select_related("step").get()
+    kasat.goto(f"{live_server.url}/tugas/{task.pk}/")
+    fill_in_work(kasat, task)
+    kasat.get_by_role("button", name="Complete this step").click()
+    kasat.get_by_text("Step completed; the run has moved on.").wait_for()
+    assert run.tasks.filter(step__nomor=2).exists()
