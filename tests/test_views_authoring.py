@@ -272,3 +272,32 @@ def test_the_patroli_sop_typed_into_an_empty_draft_exports_as_the_shipped_file(c
         exported.pop(key, None)
         shipped.pop(key, None)
     assert exported == shipped
+
+
+def test_the_editor_and_its_preview_escape_what_the_author_types(client, editor, satpol):
+    payload = "<img src=x onerror=alert(1)>"
+    data = small_sop()
+    data["nama"] = payload
+    data["langkah"][0]["kegiatan"] = payload
+    draft = drafts.draft_create(office=satpol, user=editor, data=data)
+    client.force_login(editor)
+    for response in (client.get(reverse("draft-edit", args=[draft.pk])),
+                     client.post(reverse("draft-preview", args=[draft.pk]), posted(draft))):
+        assert payload.encode() not in response.content
+        assert b"&lt;img src=x onerror=alert(1)&gt;" in response.content
+
+
+def test_the_editor_costs_the_same_queries_for_3_or_12_steps(client, editor, satpol, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    small = drafts.draft_create(office=satpol, user=editor, data=small_sop())
+    data = small_sop()
+    data["langkah"] = [dict(data["langkah"][0], nomor=n, kegiatan=f"Langkah {n}") for n in range(1, 13)]
+    large = drafts.draft_create(office=satpol, user=editor, data=data)
+    client.force_login(editor)
+    client.get(reverse("draft-edit", args=[small.pk]))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("draft-edit", args=[small.pk]))
+    with django_assert_num_queries(len(few.captured_queries)):
+        client.get(reverse("draft-edit", args=[large.pk]))

@@ -16,6 +16,12 @@ from tests.browser.conftest import PASSWORD
 from tests.engine_fixtures import SATPOL
 
 KASAT = "Kasat Pol PP"
+WATCH = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.__violations.push(event.violatedDirective + " " + (event.blockedURI || "inline"));
+});
+"""
 
 
 @pytest.fixture
@@ -41,6 +47,8 @@ def fill_step(page, number: int, *, kegiatan: str, pelaksana: str, waktu: str) -
 def test_an_editor_builds_an_sop_the_kasat_signs_it_and_a_run_starts_on_it(penyusun, seeded, as_user, live_server,
                                                                           artifacts):
     editor = as_user("penyusun")
+    # Every violation of the Content-Security-Policy is kept (the live preview's swaps included).
+    editor.context.add_init_script(WATCH)
     editor.goto(live_server.url + "/sop/")
     editor.get_by_role("button", name="Create SOP").click()
     editor.wait_for_url(re.compile(r".*/draf/\d+/$"))
@@ -74,6 +82,7 @@ def test_an_editor_builds_an_sop_the_kasat_signs_it_and_a_run_starts_on_it(penyu
     editor.locator("[data-total]", has_text="45 menit").wait_for()
     editor.locator("[data-problems]", has_text="Complete").wait_for()
     editor.screenshot(path=artifacts / "editor.png", full_page=True)
+    assert editor.evaluate("() => window.__violations") == []
 
     editor.get_by_role("button", name="Submit for approval").click()
     editor.wait_for_url(re.compile(r".*/draf/\d+/pengesahan/$"))
