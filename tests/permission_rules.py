@@ -604,7 +604,8 @@ SITE_RULES.update({
     "draft-word": Rule(("-",), fixed("/draf/impor-word/"), signed_in(post_only(editors_only(word_expect)))),
     "draft-revise": Rule(SOPS, sop_cell("ubah/"), signed_in(post_only(sop_draft_expect))),
     "draft-copy": Rule(SOPS, sop_cell("salin/"), signed_in(post_only(sop_draft_expect))),
-    "draft-edit": Rule(DRAFTS, draft_cell(""), signed_in(seeing_draft(editing_draft(edit_expect)))),
+    "draft-edit": Rule(DRAFTS, draft_cell("", {"kode": "uji-matriks", "nama": "Uji matriks"}),
+                       signed_in(seeing_draft(editing_draft(edit_expect)))),
     "draft-preview": Rule(DRAFTS, draft_cell("pratinjau/"), signed_in(post_only(seeing_draft(editing_draft(
         lambda w, who, d, m, c: page("the sheet and the messages, nothing written")))))),
     "draft-review": Rule(DRAFTS, draft_cell("pengesahan/"), signed_in(seeing_draft(

@@ -301,3 +301,11 @@ def test_the_editor_costs_the_same_queries_for_3_or_12_steps(client, editor, sat
         client.get(reverse("draft-edit", args=[small.pk]))
     with django_assert_num_queries(len(few.captured_queries)):
         client.get(reverse("draft-edit", args=[large.pk]))
+
+
+def test_a_post_that_is_not_the_editors_form_changes_nothing(client, editor, satpol):
+    draft = drafts.draft_create(office=satpol, user=editor, data=small_sop())
+    client.force_login(editor)
+    response = client.post(reverse("draft-edit", args=[draft.pk]), {"op": "save"})
+    assert response.status_code == 400
+    assert SopDraft.objects.get(pk=draft.pk).data["langkah"] == small_sop()["langkah"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -244,6 +244,9 @@ def draft_edit(request, pk: int):
     if request.method != "POST":
         return render(request, "procedures/authoring/editor.html",
                       _editor_context(draft, form.state_from_data(draft.data), check=True))
+    if "kode" not in request.POST:
+        # Not the editor's form (a stale or hand-made request): saving it would empty the draft.
+        return HttpResponseBadRequest(_("The editor's form was not sent whole; reload the page and try again."))
     state = form.state_from_post(request.POST)
     op = request.POST.get("op", "")
     anchor = form.apply_op(state, op) if op not in ("", "save", "submit") else None
