@@ -246,3 +246,14 @@ def test_salin_makes_a_new_sop_under_a_code_of_its_own(cast, editor, satpol):
     draft = drafts.draft_approve(draft=drafts.draft_submit(draft=draft, user=editor), user=cast.user(KASAT))
     assert draft.revision.sop.kode == f"{KODE['004']}-salinan"
     assert Sop.objects.get(kode=KODE["004"]).revisions.count() == 1
+
+
+def test_an_ubah_of_a_revision_that_is_no_longer_the_latest_is_refused(cast, editor, satpol):
+    first = drafts.draft_from_revision(revision=cast.revision("004"), user=editor)
+    second = drafts.draft_from_revision(revision=cast.revision("004"), user=editor)
+    for draft in (first, second):
+        draft.data["disahkan_oleh"] = {"jabatan": KASAT}
+        drafts.draft_save(draft=draft, user=editor, data=draft.data)
+    drafts.draft_approve(draft=drafts.draft_submit(draft=first, user=editor), user=cast.user(KASAT))
+    error = refused(drafts.DraftInvalid, lambda: drafts.draft_submit(draft=second, user=editor))
+    assert "newer revision (2)" in error.problems[0].message

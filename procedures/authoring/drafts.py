@@ -158,8 +158,19 @@ def problems_of(draft: SopDraft, data: dict[str, Any] | None = None) -> list[Pro
         validate(data)
     except SopFileError as error:
         return list(error.problems)
-    clash = _kode_clash(draft, data)
-    return [clash] if clash else []
+    problems = [problem for problem in (_kode_clash(draft, data), _stale_base(draft)) if problem]
+    return problems
+
+
+def _stale_base(draft: SopDraft) -> Problem | None:
+    """An "Ubah" must revise the SOP's latest revision: one signed meanwhile would be overwritten unseen."""
+    if draft.origin != SopDraft.Origin.REVISION or draft.based_on_id is None:
+        return None
+    latest = SopRevision.objects.filter(sop_id=draft.sop_id).order_by("-number").values_list("pk", "number").first()
+    if latest and latest[0] != draft.based_on_id:
+        return Problem("", _("the SOP has a newer revision (%(number)s) than the one this draft changes; make a new "
+                             "draft with Ubah and carry your changes over") % {"number": latest[1]})
+    return None
 
 
 def _kode_clash(draft: SopDraft, data: dict[str, Any]) -> Problem | None:
