@@ -430,8 +430,9 @@ def sop_expect(world, who, label, method, cell) -> Expect:
     sops = list(Sop.objects.filter(kode=world.sops[label]))
     if not sops:
         return missing()
-    if who.superuser or any(sop.office_id in who.offices for sop in sops):
-        return page("an SOP of their office")
+    offices = who.offices | (authoring.editor_office_ids(who.user) or set() if who.user else set())
+    if who.superuser or any(sop.office_id in offices for sop in sops):
+        return page("an SOP of their office (or of an office whose SOPs they write)")
     return forbidden("an SOP of another office")
 
 

@@ -309,3 +309,12 @@ def test_a_post_that_is_not_the_editors_form_changes_nothing(client, editor, sat
     response = client.post(reverse("draft-edit", args=[draft.pk]), {"op": "save"})
     assert response.status_code == 400
     assert SopDraft.objects.get(pk=draft.pk).data["langkah"] == small_sop()["langkah"]
+
+
+def test_an_editor_without_a_position_sees_the_offices_sops_with_ubah_and_salin(client, editor):
+    client.force_login(editor)
+    page = client.get(reverse("sop-list")).content.decode()
+    assert reverse("draft-revise", args=[KODE["004"]]) in page and reverse("draft-copy", args=[KODE["004"]]) in page
+    assert reverse("draft-revise", args=[KODE["003"]]) not in page  # another office's SOP
+    assert client.get(reverse("sop-detail", args=[KODE["004"]])).status_code == 200
+    assert client.get(reverse("sop-detail", args=[KODE["003"]])).status_code == 403

@@ -98,7 +98,7 @@ def run_list(request):
 @login_required
 def sop_list(request):
     standing = selectors.request_standing(request)
-    sops = selectors.visible_sops(request.user, standing)
+    sops = selectors.visible_sops(request.user, standing, as_editor=True)
     editor_offices = drafts.editor_office_ids(request.user)
     return render(request, "procedures/catalogue/sop_list.html", {
         "sops": sops,
