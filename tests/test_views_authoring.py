@@ -318,3 +318,13 @@ def test_an_editor_without_a_position_sees_the_offices_sops_with_ubah_and_salin(
     assert reverse("draft-revise", args=[KODE["003"]]) not in page  # another office's SOP
     assert client.get(reverse("sop-detail", args=[KODE["004"]])).status_code == 200
     assert client.get(reverse("sop-detail", args=[KODE["003"]])).status_code == 403
+
+
+def test_control_characters_typed_into_the_editor_are_kept_visible_not_a_500(client, editor, satpol):
+    draft = drafts.draft_create(office=satpol, user=editor, data=small_sop())
+    client.force_login(editor)
+    key = form.state_from_data(draft.data).steps[0].key
+    response = client.post(reverse("draft-edit", args=[draft.pk]),
+                           posted(draft, **{f"s-{key}-kegiatan": "Menyiapkan\x00 apel", "op": "save"}))
+    assert response.status_code == 302
+    assert SopDraft.objects.get(pk=draft.pk).data["langkah"][0]["kegiatan"] == "Menyiapkan\N{REPLACEMENT CHARACTER} apel"

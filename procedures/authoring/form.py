@@ -24,7 +24,7 @@ from typing import Any
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from procedures.sopfile import DATE_KEYS, END, LIST_SECTIONS, SIGNER_KEYS, SYMBOLS, Problem
+from procedures.sopfile import CONTROL_CHARACTERS, DATE_KEYS, END, LIST_SECTIONS, SIGNER_KEYS, SYMBOLS, Problem
 
 TEXT_KEYS = ("kode", "nama", "nomor", "revisi", "jumlah_waktu", "zona_waktu")
 # Lists typed one item per line.
@@ -151,8 +151,23 @@ def state_from_data(data: dict[str, Any]) -> EditorState:
     return state
 
 
+class _Clean:
+    """A posted form's values without the control characters no sheet holds (a NUL, which
+    PostgreSQL's JSON refuses, becomes U+FFFD, visible to the author)."""
+
+    def __init__(self, post: QueryDict):
+        self.post = post
+
+    def get(self, key: str, default: str = "") -> str:
+        return CONTROL_CHARACTERS.sub("\N{REPLACEMENT CHARACTER}", self.post.get(key, default))
+
+    def getlist(self, key: str) -> list[str]:
+        return self.post.getlist(key)
+
+
 def state_from_post(post: QueryDict) -> EditorState:
     """The editor's fields as posted (any input: what is not a field is ignored)."""
+    post = _Clean(post)
     state = EditorState()
     state.identity = {key: post.get(key, "") for key in (*TEXT_KEYS, *DATE_KEYS)}
     state.lines = {key: post.get(key, "") for key in LINE_KEYS}
