@@ -109,3 +109,10 @@ def test_odd_posts_give_a_state_not_an_error():
     assert [step.key for step in state.steps] == [] and [column.key for column in state.columns] == ["ok"]
     data = form.data_from_state(state, instansi="Kantor")
     assert data["langkah"] == [] and data["pelaksana"] == [""]
+
+
+def test_a_textareas_line_ends_are_newlines_and_a_nul_is_shown():
+    post = QueryDict(mutable=True)
+    post["kop"] = "PEMERINTAH KOTA\r\nDINAS\rBIDANG\x00"
+    state = form.state_from_post(post)
+    assert form.data_from_state(state, instansi="Kantor")["kop"] == ["PEMERINTAH KOTA", "DINAS", "BIDANG\N{REPLACEMENT CHARACTER}"]

@@ -153,13 +153,15 @@ def state_from_data(data: dict[str, Any]) -> EditorState:
 
 class _Clean:
     """A posted form's values without the control characters no sheet holds (a NUL, which
-    PostgreSQL's JSON refuses, becomes U+FFFD, visible to the author)."""
+    PostgreSQL's JSON refuses, becomes U+FFFD, visible to the author); line ends as newlines."""
 
     def __init__(self, post: QueryDict):
         self.post = post
 
     def get(self, key: str, default: str = "") -> str:
-        return CONTROL_CHARACTERS.sub("\N{REPLACEMENT CHARACTER}", self.post.get(key, default))
+        # Browsers send a textarea's line ends as CR LF; a line end is a newline here.
+        value = self.post.get(key, default).replace("\r\n", "\n").replace("\r", "\n")
+        return CONTROL_CHARACTERS.sub("\N{REPLACEMENT CHARACTER}", value)
 
     def getlist(self, key: str) -> list[str]:
         return self.post.getlist(key)
