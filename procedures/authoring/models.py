@@ -83,7 +83,7 @@ class SopDraft(ConcurrentTransitionMixin, models.Model):
     @property
     def title(self) -> str:
         nama = self.data.get("nama") if isinstance(self.data, dict) else None
-        return (nama if isinstance(nama, str) and nama.strip() else "") or _("(untitled SOP)")
+        return (nama if isinstance(nama, str) and nama.strip() else "") or str(_("(untitled SOP)"))
 
     @property
     def kode(self) -> str:
