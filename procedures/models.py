@@ -1015,3 +1015,10 @@ class MonitoringReminder(models.Model):
             # send_reminders runs every half hour: each office's heads are reminded once per period.
             models.UniqueConstraint(fields=["office", "period_start"], name="monitoring_reminder_once"),
         ]
+
+
+# ---------------------------------------------------------------------------------------------
+# SOP authoring (drafts written in the browser): their own module, tables of this app
+# ---------------------------------------------------------------------------------------------
+
+from procedures.authoring.models import DraftEvent, SopDraft  # noqa: E402,F401

@@ -26,6 +26,7 @@ from django.utils import timezone
 from procedures import engine
 from procedures.demo import ADMIN_USERNAME, demo_users_create
 from procedures.library import sop_import
+from procedures.authoring import drafts as authoring
 from procedures.models import (
     ActingAssignment,
     Event,
@@ -35,6 +36,7 @@ from procedures.models import (
     Position,
     Run,
     Sop,
+    SopDraft,
     SopRevision,
     Task,
     TaskFile,
@@ -56,6 +58,7 @@ EXTRA_USERS = (
     "staff",          # is_staff, no permission at all
     "office-admin",   # is_staff with some admin permissions (through a group)
     "superuser",
+    "editor-b",       # an SOP editor of office B (the edit_sop_draft permission, no position)
 )
 # The admin permissions of "office-admin" (its group's): some views, appointing Plt/Plh, the
 # SOP import (change_sop), and holidays.
@@ -88,6 +91,9 @@ FILES = ("A-file", "B-file", "missing")
 SHEETS = ("A-draft", "B-signed", "missing")
 SOPS = ("A-prodeskel", "B-bina-potensi", "B-patroli", "missing")
 REVISIONS = ("A-prodeskel", "B-bina-potensi", "B-patroli")
+# SOP drafts: B's editor's draft, the same submitted to B's Kasat, one of A submitted to A's Kabid
+# (whose Plh may sign it), one of B returned to its editors.
+DRAFTS = ("B-draft", "B-submitted", "A-submitted", "B-returned", "missing")
 # Admin rows: one per office where rows belong to an office, else one, and a missing primary key.
 ADMIN_OBJECTS = ("A", "B", "missing")
 ADMIN_SINGLE = ("one", "missing")
@@ -117,6 +123,7 @@ class World:
     sheets: dict[str, MonitoringSheet | None] = field(default_factory=dict)
     sops: dict[str, str] = field(default_factory=dict)  # label -> kode
     revisions: dict[str, SopRevision] = field(default_factory=dict)
+    drafts: dict[str, SopDraft | None] = field(default_factory=dict)
     admin_rows: dict[type[Model], dict[str, Model | None]] = field(default_factory=dict)
     media_root: Path | None = None
     who: dict = field(default_factory=dict)  # label -> what the rules say of the person (the test's Who)
@@ -184,6 +191,7 @@ def build_world(media_root: Path) -> World:
         _acting(world)
         _runs(world)
         _sheets(world)
+        _drafts(world)
         _admin_rows(world)
         _sign_in(world)
     world.sops = {"A-prodeskel": KODE["003"], "B-bina-potensi": KODE["000"], "B-patroli": KODE["004"],
@@ -213,6 +221,11 @@ def _people(world: World) -> None:
     office_admin.groups.add(group)
     world.people["office-admin"] = Person("office-admin", office_admin)
     world.people["superuser"] = Person("superuser", get_user_model().objects.get(username=ADMIN_USERNAME))
+    editors = Group.objects.create(name="Penyusun SOP")
+    editors.permissions.add(Permission.objects.get(content_type__app_label="procedures", codename="edit_sop_draft"))
+    editor = UserFactory(username="editor-b", office=Office.objects.get(name=OFFICE_B))
+    editor.groups.add(editors)
+    world.people["editor-b"] = Person("editor-b", editor)
     assert set(EXTRA_USERS) <= set(world.people)
 
 
@@ -303,6 +316,38 @@ def _sheets(world: World) -> None:
             sheet = sheets.sheet_sign(sheet=sheet, user=head)
         world.sheets[label] = sheet
     world.sheets["missing"] = None
+
+
+def _small_sop(office: str, kode: str, signer: str, columns: tuple[str, str]) -> dict:
+    return {
+        "kode": kode, "nama": f"Uji {kode}", "instansi": office, "disahkan_oleh": {"jabatan": signer},
+        "pelaksana": list(columns),
+        "langkah": [
+            {"nomor": 1, "kegiatan": "Menyiapkan", "pelaksana": columns[1], "waktu": "15 menit"},
+            {"nomor": 2, "kegiatan": "Memeriksa. Setuju?", "pelaksana": columns[0], "simbol": "keputusan",
+             "waktu": "10 menit", "ya": 3, "tidak": 1},
+            {"nomor": 3, "kegiatan": "Melaksanakan", "pelaksana": columns[1], "waktu": "30 menit"},
+        ],
+    }
+
+
+def _drafts(world: World) -> None:
+    a, b = Office.objects.get(name=OFFICE_A), Office.objects.get(name=OFFICE_B)
+    editor, admin = world.user("editor-b"), world.user("superuser")
+    b_columns = ("Kasat Pol PP", "Petugas Operasional")
+    draft = authoring.draft_create(office=b, user=editor, data=_small_sop(OFFICE_B, "uji-draf", "Kasat Pol PP",
+                                                                         b_columns))
+    submitted = authoring.draft_submit(draft=authoring.draft_create(
+        office=b, user=editor, data=_small_sop(OFFICE_B, "uji-diajukan", "Kasat Pol PP", b_columns)), user=editor)
+    returned = authoring.draft_submit(draft=authoring.draft_create(
+        office=b, user=editor, data=_small_sop(OFFICE_B, "uji-dikembalikan", "Kasat Pol PP", b_columns)), user=editor)
+    returned = authoring.draft_return(draft=returned, user=_holder(_position(OFFICE_B, "Kasat Pol PP")),
+                                      reason="Perbaiki")
+    a_submitted = authoring.draft_submit(draft=authoring.draft_create(
+        office=a, user=admin, data=_small_sop(OFFICE_A, "uji-a", "Kabid", ("Kabid", "Kasi"))), user=admin)
+    world.drafts = {"B-draft": draft, "B-submitted": submitted, "A-submitted": a_submitted, "B-returned": returned,
+                    "missing": None}
+    assert a.pk != b.pk
 
 
 def _admin_rows(world: World) -> None:

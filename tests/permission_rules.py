@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from procedures import permissions, staffing
+from procedures.authoring import drafts as authoring
 from procedures.models import (
     ActingAssignment,
     Event,
@@ -35,6 +36,7 @@ from procedures.models import (
     Position,
     Run,
     Sop,
+    SopDraft,
     SopRevision,
     Task,
 )
@@ -43,6 +45,7 @@ from tests.matrix_world import (
     ADMIN_OBJECTS,
     ADMIN_SINGLE,
     APPROVAL_TASKS,
+    DRAFTS,
     FILES,
     MISSING_PK,
     REVISIONS,
@@ -428,8 +431,9 @@ def sop_expect(world, who, label, method, cell) -> Expect:
     sops = list(Sop.objects.filter(kode=world.sops[label]))
     if not sops:
         return missing()
-    if who.superuser or any(sop.office_id in who.offices for sop in sops):
-        return page("an SOP of their office")
+    offices = who.offices | (authoring.editor_office_ids(who.user) or set() if who.user else set())
+    if who.superuser or any(sop.office_id in offices for sop in sops):
+        return page("an SOP of their office (or of an office whose SOPs they write)")
     return forbidden("an SOP of another office")
 
 
@@ -598,6 +602,119 @@ SITE_RULES: dict[str, Rule] = {
     "sop-detail": Rule(SOPS, sop_cell(""), signed_in(sop_expect)),
     "sop-pdf": Rule(SOPS, lambda world, label: Cell(f"/sop/{world.sops[label]}/pdf", {}), signed_in(sop_expect)),
 }
+
+# SOP drafts (procedures.authoring.drafts) ----------------------------------------------------------
+
+
+def is_editor(who: Who) -> bool:
+    """An SOP editor somewhere: an admin, or the edit_sop_draft permission and an office."""
+    return bool(who.user) and authoring.editor_office_ids(who.user) != set()
+
+
+def editors_only(rule):
+    def expect(world, who, label, method, cell):
+        if not is_editor(who):
+            return forbidden("no SOP editor permission in any office")
+        return rule(world, who, label, method, cell)
+
+    return expect
+
+
+def draft_of(world: World, label: str) -> SopDraft | None:
+    draft = world.drafts[label]
+    return SopDraft.objects.select_related("office", "signer_position__office", "sop").get(pk=draft.pk) if draft else None
+
+
+def draft_cell(suffix: str, data: dict | None = None):
+    def cell(world, label):
+        draft = world.drafts[label]
+        return Cell(f"/draf/{draft.pk if draft else MISSING_PK}/{suffix}", data or {})
+
+    return cell
+
+
+def seeing_draft(rule):
+    """authoring.selectors.visible_draft: the office's editors, and once submitted its signer's people."""
+
+    def expect(world, who, label, method, cell):
+        draft = draft_of(world, label)
+        if draft is None:
+            return missing()
+        if not authoring.may_view(draft, who.user):
+            return forbidden("a draft of another office, or not yet submitted to a position of theirs")
+        return rule(world, who, draft, method, cell)
+
+    return expect
+
+
+def editing_draft(rule):
+    def expect(world, who, draft, method, cell):
+        if not authoring.may_edit_office(who.user, draft.office_id):
+            return forbidden("not an SOP editor of the draft's office")
+        return rule(world, who, draft, method, cell)
+
+    return expect
+
+
+def edit_expect(world, who, draft, method, cell) -> Expect:
+    if not draft.editable:
+        return redirect(f"/draf/{draft.pk}/pengesahan/", "submitted or approved: the signer's page")
+    if method == "GET":
+        return page("the editor")
+    return done(f"/draf/{draft.pk}/", "saves the draft (incomplete is allowed)")
+
+
+def sign_expect(location: Callable[[SopDraft], str]):
+    def expect(world, who, draft, method, cell):
+        if draft.status != SopDraft.Status.SUBMITTED:
+            return refused(409, f"the draft is {draft.status}")
+        refusal = authoring.sign_refusal(draft, who.user)
+        if refusal:
+            return refused(403, refusal)
+        return done(location(draft), "holds or acts for the signer position, and did not write it")
+
+    return expect
+
+
+def sop_draft_expect(world, who, label, method, cell) -> Expect:
+    """Ubah / Salin: an SOP of an office whose SOPs the user writes."""
+    sops = list(Sop.objects.filter(kode=world.sops[label]))
+    if not sops:
+        return missing()
+    ids = authoring.editor_office_ids(who.user)
+    if ids is not None and not any(sop.office_id in ids for sop in sops):
+        return forbidden("not an SOP editor of the SOP's office")
+    return done("/draf/", "a draft of it")
+
+
+def create_expect(world, who, label, method, cell) -> Expect:
+    if authoring.editor_offices(who.user).count() > 1:
+        return refused(400, "writes for several offices and chose none")
+    return done("/draf/", "a new draft of their office")
+
+
+def word_expect(world, who, label, method, cell) -> Expect:
+    return refused(400, "no file: the list page says so")
+
+
+SITE_RULES.update({
+    "draft-list": Rule(("-",), fixed("/draf/"), signed_in(editors_only(any_page))),
+    "draft-create": Rule(("-",), fixed("/draf/baru/"), signed_in(post_only(editors_only(create_expect)))),
+    "draft-word": Rule(("-",), fixed("/draf/impor-word/"), signed_in(post_only(editors_only(word_expect)))),
+    "draft-revise": Rule(SOPS, sop_cell("ubah/"), signed_in(post_only(sop_draft_expect))),
+    "draft-copy": Rule(SOPS, sop_cell("salin/"), signed_in(post_only(sop_draft_expect))),
+    "draft-edit": Rule(DRAFTS, draft_cell("", {"kode": "uji-matriks", "nama": "Uji matriks"}),
+                       signed_in(seeing_draft(editing_draft(edit_expect)))),
+    "draft-preview": Rule(DRAFTS, draft_cell("pratinjau/"), signed_in(post_only(seeing_draft(editing_draft(
+        lambda w, who, d, m, c: page("the sheet and the messages, nothing written")))))),
+    "draft-review": Rule(DRAFTS, draft_cell("pengesahan/"), signed_in(seeing_draft(
+        lambda w, who, d, m, c: page("the sheet as it will print")))),
+    "draft-approve": Rule(DRAFTS, draft_cell("sahkan/"), signed_in(post_only(seeing_draft(
+        sign_expect(lambda draft: "/sop/")))), get_once=True),
+    "draft-return": Rule(DRAFTS, draft_cell("kembalikan/", {"reason": "Uji matriks"}), signed_in(post_only(
+        seeing_draft(sign_expect(lambda draft: f"/draf/{draft.pk}/pengesahan/"))))),
+})
+
 
 # ---------------------------------------------------------------------------------------------
 # The admin's rules
