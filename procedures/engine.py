@@ -41,6 +41,7 @@ from procedures.models import (
     TaskCheck,
     TaskFile,
 )
+from procedures.monitoring.recording import record_figures
 from procedures.step_graph import StepGraph
 from procedures.uploads import allowed_extensions, megabytes
 from procedures.working_calendar import (
@@ -127,8 +128,11 @@ def _lock(task: Task, user=None) -> tuple[Run, Task, StepGraph]:
     tables costs PostgreSQL more than running it. The users a conflict names are read only then.
     The statement is compiled once (``procedures.compiled``) and sent again with new values.
     """
-    # Days off before yesterday (in UTC; offices are ahead of it) cannot touch a deadline from now.
+    # Days off before yesterday (in UTC; offices are ahead of it) cannot touch a deadline from now;
+    # the task's figures (procedures.monitoring.recording) count from when it was reached.
     since = timezone.now().date() - dt.timedelta(days=1)
+    reached = task.__dict__.get("created_at")  # never a query for a deferred field
+    since = min(since, reached.date() - dt.timedelta(days=1)) if reached else since - dt.timedelta(days=366)
     if user is not None and user.pk is not None:
         rows = _LOCK_HOLDS.rows(pk=task.pk, since=since, user_id=user.pk)
     else:
@@ -215,6 +219,13 @@ def _open_task(*, run: Run, step: Step, position_id: int, previous: Task | None,
     return task
 
 
+def _calendar(run: Run, task: Task) -> WorkingCalendar:
+    """The office's calendar as the locking statement read it, built once per service."""
+    if getattr(task, "_calendar", None) is None:
+        task._calendar = calendar_from_annotations(run.office, task)
+    return task._calendar
+
+
 def _advance(*, run: Run, task: Task, graph: StepGraph, next_step: Step | None, user, now: dt.datetime,
              events: list[Event], return_reason: str = "") -> Task | None:
     """Open the next task, or finish the run when there is no next step."""
@@ -226,7 +237,7 @@ def _advance(*, run: Run, task: Task, graph: StepGraph, next_step: Step | None, 
                              target=run.status))
         return None
     return _open_task(run=run, step=next_step, position_id=graph.position_id(next_step), previous=task, user=user,
-                      calendar=calendar_from_annotations(run.office, task), now=now, events=events,
+                      calendar=_calendar(run, task), now=now, events=events,
                       return_reason=return_reason)
 
 
@@ -475,8 +486,10 @@ def task_complete(*, task: Task, user, ticked: Iterable[int] = (), output_text: 
     now = timezone.now()
     task.complete(user=user)
     task.acting = acting
+    figures = record_figures(task, _calendar(run, task))
     # One UPDATE, guarded by the state the row was read in: waiting → done when claimed just now.
-    task.save(update_fields=[*claimed, "status", "completed_by", "completed_at", "acting", "output_text", "note"])
+    task.save(update_fields=[*claimed, "status", "completed_by", "completed_at", "acting", "output_text", "note",
+                             *figures])
     stored = _save_work(task, ticked=ticked, files=files, user=user)
     events.append(_event(run=run, task=task, user=user, acting=acting, transition="complete",
                          source=Task.Status.IN_PROGRESS, target=task.status, reason=task.note, files=stored))
@@ -513,8 +526,9 @@ def task_decide(*, task: Task, user, decision: str, reason: str = "", ticked: It
     source = task.status
     task.decide(user=user)
     task.acting = acting
+    figures = record_figures(task, _calendar(run, task))
     task.save(update_fields=[*claimed, "status", "completed_by", "completed_at", "acting", "decision", "reason",
-                             "output_text", "note"])
+                             "output_text", "note", *figures])
     stored = _save_work(task, ticked=ticked, files=files, user=user)
     events.append(_event(run=run, task=task, user=user, acting=acting, transition=f"decide_{decision}",
                          source=source, target=task.status, reason=reason or task.note, files=stored))

@@ -508,3 +508,44 @@ def render_run_pdf(run: Run, *, paper: str = DEFAULT_PAPER) -> bytes:
     })
     return _write_pdf(html)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The Formulir Monitoring Pelaksanaan SOP (procedures.monitoring.sheets)
+# ---------------------------------------------------------------------------------------------
+
+
+def render_monitoring_sheet_pdf(sheet, *, paper: str = DEFAULT_PAPER) -> bytes:
+    """A monitoring sheet in the sheet's style: the kop, a landscape table, the signature block."""
+    from procedures.models import MonitoringSheet
+    from procedures.monitoring import charts
+    from procedures.monitoring.figures import monitoring_report
+    from procedures.monitoring.scope import Filters, Period
+    from procedures.monitoring.sheets import sheet_rows
+
+    rows = sheet_rows(sheet)
+    # The page's step charts of the period, the same pictures as on Pemantauan (from the stored figures).
+    period = Period(sheet.period_start, sheet.period_end)
+    report = monitoring_report(Filters(period=period, office_ids=frozenset({sheet.office_id})))
+    step_charts = []
+    for row in rows:
+        steps = [step for step in report.steps if step.sop_id == row.sop_id]
+        if steps:
+            step_charts.append(charts.step_chart_image(row.prosedur, steps))
+    latest = (SopRevision.objects.filter(sop_id__in=[row.sop_id for row in rows]).exclude(kop=[])
+              .order_by("-imported_at").first())
+    html = render_to_string("procedures/pdf/monitoring_sheet.html", {
+        "sheet": sheet,
+        "rows": rows,
+        "office": sheet.office,
+        "kop": latest.kop if latest else [sheet.office.name],
+        "signed": sheet.status == MonitoringSheet.Status.SIGNED,
+        "evaluation": sheet.kind == MonitoringSheet.Kind.EVALUATION,
+        "step_charts": step_charts,
+        "signer_id_label": signer_id_label(sheet.signer_nip) if sheet.signer_nip else "NIP",
+        "page_counter": page_counter(),
+        "font_family": flowchart.FONT_FAMILY,
+        "font_faces": _font_faces(),
+        "report_page": _page_css(paper, REPORT_MARGINS, landscape=True),
+    })
+    return _write_pdf(html)

@@ -401,16 +401,25 @@ def filter_runs(runs: QuerySet[Run], *, sop_id: int | None = None, status: str =
     return runs
 
 
-def visible_sops(user, standing: Standing) -> list[Sop]:
+def sop_offices(user, standing: Standing) -> frozenset[int]:
+    """The offices whose SOPs the user sees: where they hold or act for a position, and where they
+    write SOPs (an SOP editor, procedures.authoring) even without a position there."""
+    from procedures.authoring.drafts import editor_office_ids
+
+    return standing.offices | frozenset(editor_office_ids(user) or ())
+
+
+def visible_sops(user, standing: Standing, *, as_editor: bool = False) -> list[Sop]:
     """The SOPs of the user's offices (all for an admin) by office and name; two queries.
 
-    Each revision carries ``step_count``; ``sop.latest_revision`` reads the prefetch.
+    Each revision carries ``step_count``; ``sop.latest_revision`` reads the prefetch. ``as_editor``
+    (the catalogue): also those of the offices whose SOPs the user writes (``sop_offices``).
     """
     sops = Sop.objects.select_related("office").prefetch_related(
         Prefetch("revisions", queryset=SopRevision.objects.annotate(step_count=Count("steps")))
     )
     if not user.is_superuser:
-        sops = sops.filter(office_id__in=standing.offices)
+        sops = sops.filter(office_id__in=sop_offices(user, standing) if as_editor else standing.offices)
     result = [sop for sop in sops if sop.latest_revision is not None]
     return sorted(result, key=lambda sop: (sop.office.name.lower(), sop.latest_revision.nama.lower(), sop.kode))
 
@@ -424,7 +433,8 @@ def visible_sop(user, standing: Standing, kode: str) -> Sop:
     sops = list(Sop.objects.filter(kode=kode).select_related("office").prefetch_related("revisions"))
     if not sops:
         raise Http404
-    mine = [sop for sop in sops if sop.office_id in standing.offices]
+    offices = sop_offices(user, standing)
+    mine = [sop for sop in sops if sop.office_id in offices]
     if not mine and not user.is_superuser:
         raise PermissionDenied
     return min(mine or sops, key=lambda sop: sop.office.name.lower())

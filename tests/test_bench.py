@@ -54,6 +54,7 @@ def results(tmp_path_factory) -> dict:
         "BENCH_PDF_REPEAT": "1",
         "BENCH_PDF_STEPS": "12",
         "BENCH_IMPORT_FILES": "5",
+        "BENCH_MONITORING_REQUESTS": "3",
     }
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -80,7 +81,7 @@ def test_it_grows_the_data_step_by_step(results):
 
 def test_it_counts_queries_of_every_page_at_every_size(results):
     for size in ("10", "50"):
-        assert set(results["queries"]["by_size"][size]) == {"inbox", "task", "run", "run_list", "overdue"}
+        assert set(results["queries"]["by_size"][size]) == {"inbox", "task", "run", "run_list", "overdue", "monitoring"}
     assert results["queries"]["size_dependent"] == []
 
 
@@ -122,3 +123,10 @@ def test_it_renders_sheets_and_imports_files(results):
 def test_every_figure_has_a_goal(results):
     assert results["goals"]
     assert all({"figure", "value", "goal", "met"} <= set(row) for row in results["goals"])
+
+
+def test_it_measures_monitoring(results):
+    monitoring = results["monitoring"]
+    assert monitoring["page"]["requests"] == 3
+    assert {"xlsx", "sheet_pdf"} <= set(monitoring)
+    assert "monitoring" in results["queries"]["by_size"][str(results["sizes"][-1])]

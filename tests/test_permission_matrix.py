@@ -101,6 +101,7 @@ def _fast_pdfs(monkeypatch):
 
     monkeypatch.setattr(pdf, "render_sop_pdf", lambda revision, paper=None, orientation=None: b"%PDF-1.4 sheet")
     monkeypatch.setattr(pdf, "render_run_pdf", lambda run: b"%PDF-1.4 report")
+    monkeypatch.setattr(pdf, "render_monitoring_sheet_pdf", lambda sheet: b"%PDF-1.4 monitoring sheet")
 
 
 WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)

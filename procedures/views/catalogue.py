@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from procedures import selectors
+from procedures.authoring import drafts
 from procedures.models import Run, Sop
 
 RUNS_PER_PAGE = 25
@@ -97,10 +98,14 @@ def run_list(request):
 @login_required
 def sop_list(request):
     standing = selectors.request_standing(request)
-    sops = selectors.visible_sops(request.user, standing)
+    sops = selectors.visible_sops(request.user, standing, as_editor=True)
+    editor_offices = drafts.editor_office_ids(request.user)
     return render(request, "procedures/catalogue/sop_list.html", {
         "sops": sops,
         "several_offices": len({sop.office_id for sop in sops}) > 1,
+        # The SOP editor's buttons (Buat SOP, Ubah, Salin): None = every office (an admin).
+        "is_sop_editor": editor_offices is None or bool(editor_offices),
+        "editable_offices": editor_offices,
     })
 
 

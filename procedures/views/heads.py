@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from procedures import engine, selectors
 from procedures.forms import TaskWorkForm
+from procedures.views import authoring
 from procedures.models import Task
 
 
@@ -70,7 +71,8 @@ def _approvals_page(request, standing: selectors.Standing, *, bound: TaskWorkFor
         (task, bound if bound is not None and bound.task.pk == task.pk else _work_form(task))
         for task in selectors.approval_items(request.user, standing)
     ]
-    return render(request, "procedures/heads/approvals.html", {"items": items}, status=status)
+    return render(request, "procedures/heads/approvals.html", {
+        "items": items, **authoring.signer_context(request, standing)}, status=status)
 
 
 def _approve_one(request, standing: selectors.Standing):

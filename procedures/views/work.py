@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from procedures import engine, flowchart, inbox_rows, permissions, readiness, selectors, uploads
 from procedures.forms import CancelRunForm, StartRunForm, TaskWorkForm
+from procedures.monitoring.reminders import sheet_notices
 from procedures.views.errors import Missing
 from procedures.models import Task
 
@@ -28,6 +29,8 @@ def inbox(request):
     return render(request, "procedures/inbox.html", {
         "mine": [task for task in tasks if task.assignee_id == request.user.pk],
         "claimable": [task for task in tasks if task.assignee_id is None],
+        # Heads only (no query for others): the semester's monitoring sheets still to sign.
+        "sheet_notices": sheet_notices(standing),
     })
 
 
