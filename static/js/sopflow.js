@@ -84,3 +84,14 @@ document.addEventListener("input", function (event) {
     if (option.value === field.dataset.stepKey) option.textContent = label;
   });
 });
+
+// A table that scrolls sideways inside its box (on a phone) can be scrolled with the keyboard too:
+// the box becomes focusable (WCAG 2.1.1).
+function sopflowScrollableTables() {
+  document.querySelectorAll(".table-responsive:not([tabindex])").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth) box.setAttribute("tabindex", "0");
+  });
+}
+sopflowScrollableTables();
+window.addEventListener("resize", sopflowScrollableTables);
+document.addEventListener("htmx:afterSettle", sopflowScrollableTables);

@@ -54,7 +54,7 @@ def pages_of(world) -> dict[str | None, list[str]]:
             "/", "/persetujuan/", "/akan-datang/", "/terlambat/", "/pelaksanaan/", "/pelaksanaan/mulai/",
             f"/pelaksanaan/{world.patroli.pk}/", f"/pelaksanaan/{world.bina.pk}/", f"/tugas/{world.decision.pk}/",
             f"/tugas/{world.done.pk}/", "/sop/", f"/sop/{KODE['004']}/", "/akun/kata-sandi/",
-            "/akun/kata-sandi/selesai/", "/halaman-yang-tidak-ada/"],
+            "/akun/kata-sandi/selesai/", "/halaman-yang-tidak-ada/", "/pemantauan/"],
         # Another position's task: the 403 page.
         world.late_holder.username: ["/", f"/tugas/{world.late.pk}/", f"/tugas/{world.decision.pk}/"],
         world.kasubag.username: [
