@@ -87,6 +87,13 @@ class StartRunForm(forms.Form):
             self.initial["revision"] = startable[0]  # not a disabled one
 
 
+class ReturnForm(forms.Form):
+    """"Kembalikan": why the work goes back to the step before."""
+
+    reason = forms.CharField(label=_("Why does the work go back?"), widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _("Say why the work goes back.")})
+
+
 class CancelRunForm(forms.Form):
     reason = forms.CharField(label=_("Reason for cancelling"), widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -245,7 +245,9 @@ def test_complete_moves_the_run_on(client, cast):
     kasi = cast.user(KASI)
     signed_in(client, kasi)
     response = client.post(task_urls(task)["task-complete"], done_work(task, note="Sudah dibahas"))
-    assert response.status_code == 302 and response["Location"] == task_urls(task)["task-detail"]
+    following = open_task(run)
+    # Step 2 is the Kasi's too: the page goes on to it.
+    assert response.status_code == 302 and response["Location"] == task_urls(following)["task-detail"]
     task.refresh_from_db()
     assert (task.status, task.completed_by_id, task.output_text) == (Task.Status.DONE, kasi.pk, "Konsep jadwal terlampir")
     assert set(task.checks.values_list("item_id", flat=True)) == set(all_items(task))
@@ -260,7 +262,7 @@ def test_complete_with_htmx_redirects_the_page(client, cast):
     signed_in(client, cast.user(KASI))
     response = client.post(task_urls(task)["task-complete"], done_work(task), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert response["HX-Redirect"] == task_urls(task)["task-detail"]
+    assert response["HX-Redirect"] == task_urls(open_task(task.run))["task-detail"]
     task.refresh_from_db()
     assert task.status == Task.Status.DONE
 
@@ -327,8 +329,16 @@ def test_tidak_with_a_reason_sends_the_work_back_with_the_reason(client, cast):
     drive(run, cast, stop_at=4)
     task = open_task(run)
     signed_in(client, cast.holder(task.position))
+    before = snapshot()
+    # Tidak sends the work back to step 3: the page asks first and nothing happens yet.
     response = client.post(task_urls(task)["task-complete"], {"decision": "tidak", "reason": "Konsiderans kurang"})
-    assert response.status_code == 302
+    assert response.status_code == 200 and response.context["confirm"] == "tidak"
+    html = response.content.decode()
+    assert "Yes, send it back to step 3" in html and 'formaction="' + task_urls(task)["task-complete"] + '?confirmed=1"' in html
+    assert snapshot() == before
+    response = client.post(task_urls(task)["task-complete"] + "?confirmed=1",
+                           {"decision": "tidak", "reason": "Konsiderans kurang"})
+    assert response.status_code == 302 and response["Location"] == INBOX
     task.refresh_from_db()
     assert (task.status, task.decision) == (Task.Status.SENT_BACK, "tidak")
     redo = open_task(run)
@@ -422,7 +432,8 @@ def test_starting_a_run_opens_its_first_task(client, cast):
     signed_in(client, kasi)
     response = client.post(RUN_START, {"revision": cast.revision("000").pk, "perihal": "Pembinaan RW 05"})
     run = Run.objects.get(perihal="Pembinaan RW 05")
-    assert response.status_code == 302 and response["Location"] == reverse("run-detail", args=[run.pk])
+    # Step 1 is the starter's: the page lands on it.
+    assert response.status_code == 302 and response["Location"] == task_urls(open_task(run))["task-detail"]
     assert (run.started_by_id, run.status) == (kasi.pk, Run.Status.RUNNING)
     assert transitions(run) == {"start": 1, "reach": 1}
     assert open_task(run).step.nomor == 1
@@ -586,8 +597,9 @@ def test_the_task_page_costs_the_same_with_1_or_16_earlier_steps(client, cast):
     second = open_task(run)
     signed_in(client, cast.user(KASI))
     few = queries(client, reverse("task-detail", args=[second.pk]))
-    # Session, user, standing, task (with who asked), kelengkapan, earlier work, files, navigation counts.
-    assert few == 8
+    # Session, user, standing, task (with who asked), kelengkapan, earlier work, files, whether the user
+    # is a head of the task (the Kasi is, of the Petugas), the position's holders, navigation counts.
+    assert few == 10
     drive(run, cast, stop_at=17)
     last = open_task(run)
     assert len(client.get(reverse("task-detail", args=[last.pk])).context["earlier"]) == 16
