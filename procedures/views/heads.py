@@ -87,7 +87,7 @@ def _mark(task: Task, standing: selectors.Standing) -> Task:
 
 def _approvals_page(request, standing: selectors.Standing, *, bound: TaskWorkForm | None = None, status: int = 200,
                     confirm: str = "", selected: frozenset[str] = frozenset(), errors: dict | None = None,
-                    data: QueryDict | None = None):
+                    about: dict | None = None, data: QueryDict | None = None):
     """The page; after a refused "Approve selected" the selection, ticks and each item's error stay."""
     errors = errors or {}
     items = []
@@ -105,8 +105,10 @@ def _approvals_page(request, standing: selectors.Standing, *, bound: TaskWorkFor
         else:
             form = _work_form(task)
         items.append((task, form))
+    listed = {task.pk for task, _form in items}
     return render(request, "procedures/heads/approvals.html", {
-        "items": items, "unknown_errors": [message for pk, message in errors.items() if isinstance(pk, str)],
+        "items": items,
+        "unknown_errors": [(about or {}).get(pk, message) for pk, message in errors.items() if pk not in listed],
     }, status=status)
 
 
@@ -126,7 +128,8 @@ def _approve_one(request, standing: selectors.Standing):
             status, notice = _status(error), error.message
     elif not form.is_valid():
         status = 400
-    elif decisions.needs_confirmation(task.step, decision) and not request.GET.get("confirmed"):
+    elif ((decision == Task.Decision.YES or form.cleaned_data.get("reason", "").strip())  # else the engine says why
+          and decisions.needs_confirmation(task.step, decision) and not request.GET.get("confirmed")):
         confirm = decision  # the item asks first (static/js/confirm.js does it without this round trip)
     else:
         try:
@@ -186,7 +189,8 @@ def approvals_bulk(request):
         messages.warning(request, _("Select the items to approve first."))
         return redirect("approvals")
     checked = set(request.POST.getlist("checked"))
-    errors: dict = {}
+    errors: dict = {}  # by task id (a raw posted id when no such approval): shown beside the item
+    about: dict = {}  # the same naming the item: shown atop the page when the item is gone from it
     for pk in selected:
         try:
             task = selectors.approval_item(request.user, int(pk))
@@ -202,6 +206,7 @@ def approvals_bulk(request):
             _act(request.user, task, form, Task.Decision.YES, all_checked=pk in checked)
         except engine.EngineError as error:
             errors[task.pk] = _not_approved(error)
+            about[task.pk] = _about(task, error.message)
         else:
             messages.success(request, _about(task, _answered(task, Task.Decision.YES)))
     if not errors:
@@ -209,7 +214,8 @@ def approvals_bulk(request):
     # The selection stays, each refusal beside its item.
     messages.error(request, ngettext("%(n)s item was not approved; see the item.",
                                      "%(n)s items were not approved; see each item.", len(errors)) % {"n": len(errors)})
-    return _approvals_page(request, standing, selected=frozenset(selected), errors=errors, data=request.POST)
+    return _approvals_page(request, standing, selected=frozenset(selected), errors=errors, about=about,
+                           data=request.POST)
 
 
 def _not_approved(error: engine.EngineError) -> str:
