@@ -35,7 +35,6 @@ from django.utils import timezone
 
 from procedures.models import (
     ActingAssignment,
-    Event,
     KelengkapanItem,
     Office,
     Position,
@@ -295,12 +294,6 @@ def earlier_work(task: Task) -> tuple[list[Task], list[TaskFile]]:
     for done in earlier:
         done.file_list = files.get(done.pk, [])
     return earlier, files.get(task.pk, [])
-
-
-def run_timeline(run: Run) -> list[Event]:
-    return list(
-        run.events.select_related("actor", "task__step", "acting").order_by("created_at", "pk")
-    )
 
 
 def run_steps(run: Run) -> tuple[list, list[Step], dict[int, str], list[Task]]:

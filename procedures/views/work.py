@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from procedures import decisions, engine, flowchart, permissions, readiness, selectors
+from procedures import decisions, engine, flowchart, permissions, readiness, selectors, timeline
 from procedures.forms import CancelRunForm, ReturnForm, StartRunForm, TaskWorkForm
 from procedures.views.errors import Missing
 from procedures.models import Task
@@ -215,7 +215,7 @@ def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: in
     return render(request, "procedures/run_detail.html", {
         "flowchart": flowchart.web_drawing(sheet, states={step.nomor: step.state for step in steps}),
         "run": run,
-        "events": selectors.run_timeline(run),
+        "timeline": timeline.run_timeline(run),
         "columns": columns,
         "steps": steps,
         "states": states,
