@@ -472,3 +472,62 @@ def test_overdue_costs_the_same_queries_for_3_or_15_runs(client, cast):
     Task.objects.update(due_at=timezone.now() - dt.timedelta(hours=1))
     assert queries(client, OVERDUE) == few
     assert client.get(OVERDUE).context["board"].total == 15
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13: the sheet's question on Persetujuan, Kembalikan instead of approving, pilih semua
+# ---------------------------------------------------------------------------------------------
+
+
+def test_an_item_shows_the_sheets_question_and_where_each_answer_leads(client, cast):
+    run, task = patrol_at(cast, 7)
+    signed_in(client, cast.user(KASAT))
+    html = client.get(APPROVALS).content.decode()
+    assert "Ada temuan pelanggaran Perda?" in html
+    assert "→ step 8, Kasat Pol PP" in html and "→ the run ends" in html
+    assert f'value="{task.pk}:tidak"' in html and f'hx-post="{APPROVALS}?confirmed=1"' in html
+    assert 'data-select-all' in html and "Select all" in html
+
+
+def test_a_head_sends_a_report_back_instead_of_approving_it(client, cast):
+    run, task = patrol_at(cast, 6)  # the Kabid's evaluation of the Kasie's report
+    kabid = cast.user(KABID)
+    signed_in(client, kabid)
+    before = snapshot()
+    response = client.post(APPROVALS, {"act": f"{task.pk}:kembali", f"return-{task.pk}": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and snapshot() == before
+    assert "say why the work goes back (a reason is required)" in response.content.decode()
+    response = client.post(APPROVALS, {"act": f"{task.pk}:kembali", f"return-{task.pk}": "Foto lokasi belum ada"},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Sent back to step 5 for correction." in response.content.decode()
+    task.refresh_from_db()
+    assert (task.status, task.reason, task.completed_by) == (Task.Status.SENT_BACK, "Foto lokasi belum ada", kabid)
+    reopened = open_task(run)
+    assert (reopened.step.nomor, reopened.return_reason) == (5, "Foto lokasi belum ada")
+    assert run.events.filter(transition="return").count() == 1
+
+
+def test_one_tick_confirms_every_item_of_the_kelengkapan(client, cast):
+    run, task = patrol_at(cast, 7)
+    signed_in(client, cast.user(KASAT))
+    response = client.post(BULK, {"selected": [task.pk], "checked": [str(task.pk)]})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.status == Task.Status.DONE and task.checks.count() == len(all_items(task))
+
+
+def test_an_item_whose_ya_ends_the_run_is_not_offered_for_bulk(client, cast):
+    run, task = patrol_at(cast, 7)
+    from procedures.models import Step
+
+    signed_in(client, cast.user(KASAT))
+    html = client.get(APPROVALS).content.decode()
+    assert f'id="select-{task.pk}"' in html
+    # Now Ya would end the run (a revision is never changed: only this test's rolled-back rows).
+    Step.objects.filter(pk=task.step_id).update(ya_step=None)
+    html = client.get(APPROVALS).content.decode()
+    assert f'id="select-{task.pk}"' not in html and "data-no-bulk" in html
+    response = client.post(BULK, {"selected": [task.pk], **ticks(task)})
+    assert response.status_code == 200 and open_task(run).pk == task.pk
+    assert "answer it on the item itself" in response.content.decode()
