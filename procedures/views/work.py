@@ -24,18 +24,19 @@ from procedures.models import Task
 def inbox(request):
     standing = selectors.request_standing(request)
     tasks = selectors.my_tasks(request.user, standing)
-    # A head finds decisions and reports to approve on Persetujuan: counted and listed there, not twice.
+    # A head's decisions and reports to approve are counted under Persetujuan, not under "Tugas
+    # saya" too: listed here in a section of their own, apart from the other tasks.
     heads_page = selectors.is_head_anywhere(request.user, standing)
-    on_approvals = {task.pk for task in tasks
-                    if heads_page and task.is_approval and task.position_id in standing.position_ids}
-    tasks = [task for task in tasks if task.pk not in on_approvals]
     titles = {role.position_id: role.title for role in standing.acting_roles}
     for task in tasks:
         task.acting_as = titles.get(task.position_id, "")
+    approvals = [task for task in tasks
+                 if heads_page and task.is_approval and task.position_id in standing.position_ids]
+    others = [task for task in tasks if task not in approvals]
     return render(request, "procedures/inbox.html", {
-        "mine": [task for task in tasks if task.assignee_id == request.user.pk],
-        "claimable": [task for task in tasks if task.assignee_id is None],
-        "approvals_waiting": len(on_approvals),
+        "mine": [task for task in others if task.assignee_id == request.user.pk],
+        "claimable": [task for task in others if task.assignee_id is None],
+        "approvals": approvals,
     })
 
 
