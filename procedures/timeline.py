@@ -62,7 +62,7 @@ class Row:
             return _("Answered “%(words)s” → %(leads_to)s") % {"words": answer.words, "leads_to": answer.leads_to}
         if event.transition == "return":
             earlier = self.task.previous
-            return _("Sent back to step %(nomor)s, outside the sheet's flow") % {
+            return _("Sent back to step %(nomor)s") % {
                 "nomor": earlier.step.nomor if earlier else "?"}
         if event.transition == "cancel":
             return _("Cancelled with the run")

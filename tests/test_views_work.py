@@ -839,7 +839,7 @@ def test_kembalikan_sends_the_work_back_and_the_timeline_marks_it(client, cast):
     reopened = open_task(run)
     assert (reopened.step.nomor, reopened.assignee) == (4, cast.user(KASI))
     html = client.get(reverse("run-detail", args=[run.pk])).content.decode()
-    assert "Sent back to step 4, outside the sheet&#x27;s flow" in html and "data-off-sheet" in html
+    assert "Sent back to step 4" in html and "outside the sheet's flow</span>" in html and "data-off-sheet" in html
     assert "Lampiran belum ada" in html
 
 

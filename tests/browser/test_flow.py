@@ -82,7 +82,8 @@ def test_a_process_step_is_sent_back_and_the_record_says_so(seeded, as_user, liv
     kabid.get_by_text("The work went back to step 4 (Kasi Bina Potensi Masyarakat).").wait_for()
 
     row = kabid.locator('[data-timeline] [data-step="5"]')
-    assert "Sent back to step 4, outside the sheet's flow" in row.inner_text()
+    assert "Sent back to step 4" in row.inner_text()
+    assert row.locator("[data-off-sheet]").inner_text() == "outside the sheet's flow"
     assert "Daftar potensi per kelurahan belum dilampirkan" in row.inner_text()
     assert row.locator("[data-off-sheet]").is_visible()
     # The fine events are folded under each step's row.
