@@ -484,6 +484,25 @@ def task_decide(*, task: Task, user, decision: str, reason: str = "", ticked: It
     return task
 
 
+def return_target(task: Task, finished: Iterable[Task]) -> Task | None:
+    """The task of the step before ``task`` in its run, where Kembalikan sends the work, or None.
+
+    Following the run's own path back from the task (``previous``), the first task of a step
+    numbered below this one: after 3 → 4 the step before 4 is 3; a step reopened by a send-back or
+    a Tidak goes back past the steps that returned it, not forward to them. ``finished``: the run's
+    done and sent-back tasks with their ``step`` (a page has them already; no query here). None on
+    a run's first step.
+    """
+    by_pk = {done.pk: done for done in finished}
+    current, seen = by_pk.get(task.previous_id), set()
+    while current is not None and current.pk not in seen:
+        if current.step.nomor < task.step.nomor:
+            return current
+        seen.add(current.pk)
+        current = by_pk.get(current.previous_id)
+    return None
+
+
 def _earlier_worker(run: Run, returned: Task, earlier: Task, step: Step):
     """Who did the earlier step, if they may take it again now (still a holder, or Plt/Plh, and no own work to judge)."""
     if earlier.completed_by_id is None:
@@ -502,7 +521,7 @@ def _earlier_worker(run: Run, returned: Task, earlier: Task, step: Step):
 def task_return(*, task: Task, user, reason: str) -> Task:
     """Send the work back to the step before this one, with a reason, where the sheet draws no way back.
 
-    The earlier step reopens for its position as a new task (its ``return_reason`` says why), given
+    The step before is the one the run came from (``return_target``). The earlier step reopens for its position as a new task (its ``return_reason`` says why), given
     straight to whoever did it before if they may still act for it; otherwise it waits for the
     position. The returned task ends *sent back*; its event ``return`` marks the record as outside
     the sheet's drawn flow. The same rules as answering the step: the user may act for its position
@@ -513,7 +532,8 @@ def task_return(*, task: Task, user, reason: str) -> Task:
         raise InvalidInput(_("say why the work goes back (a reason is required)"), field="reason")
     run, task, graph = _lock(task, user)
     _check_open(run, task)
-    earlier = task.previous
+    earlier = return_target(task, Task.objects.filter(
+        run_id=run.pk, status__in=(Task.Status.DONE, Task.Status.SENT_BACK)).select_related("step", "position"))
     if earlier is None:
         raise InvalidInput(_("this is the first step of the run: there is no step before it to send it back to"))
     if task.status == Task.Status.IN_PROGRESS and task.assignee_id != user.pk:

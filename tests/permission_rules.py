@@ -26,7 +26,7 @@ from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from procedures import permissions, staffing
+from procedures import engine, permissions, staffing
 from procedures.models import (
     ActingAssignment,
     Event,
@@ -315,7 +315,8 @@ def return_outcome(world, who, task, method, cell) -> Expect:
     reason = closed(task)
     if reason:
         return refused(409, reason)
-    if task.previous_id is None:
+    finished = Task.objects.filter(run_id=task.run_id, status__in=(Task.Status.DONE, Task.Status.SENT_BACK))
+    if engine.return_target(task, finished.select_related("step")) is None:
         return refused(400, "the first step has no step before it")
     if task.status == Task.Status.IN_PROGRESS and task.assignee_id != who.user.pk:
         return refused(409, "claimed by someone else")

@@ -171,3 +171,25 @@ def test_a_plh_sends_back_with_the_acting_title_recorded(cast, at_step_5):
     engine.task_return(task=at_step_5, user=plh, reason="Perbaiki")
 
     assert at_step_5.events.get(transition="return").acting_title == f"Plh. {KABID}"
+
+
+def test_a_reopened_step_goes_back_to_the_step_before_it_not_forward_to_who_returned_it(cast, at_step_5):
+    engine.task_return(task=at_step_5, user=cast.user(KABID), reason="Perbaiki")
+    reopened = open_task(at_step_5.run)  # step 4 again, its previous is the returned step 5
+
+    engine.task_return(task=reopened, user=cast.user(KASI), reason="Data survei perlu diulang")
+
+    again = open_task(at_step_5.run)
+    assert (again.step.nomor, again.visit, again.return_reason) == (3, 2, "Data survei perlu diulang")
+
+
+def test_after_a_tidak_the_reopened_step_goes_back_past_the_decision(cast):
+    run = cast.start("003")
+    drive(run, cast, stop_at=4)
+    work(open_task(run), cast.user("Kabid", "Dinas Komunikasi dan Informatika"), ("tidak", "Perbaiki konsep"))
+    reopened = open_task(run)
+    assert reopened.step.nomor == 3
+
+    engine.task_return(task=reopened, user=cast.holder(reopened.position), reason="Arahan kurang jelas")
+
+    assert open_task(run).step.nomor == 2

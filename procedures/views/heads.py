@@ -82,6 +82,7 @@ def _mark(task: Task, standing: selectors.Standing) -> Task:
     # "Approve selected" gives one answer, Ya, to all: not to an item whose Ya ends the run or
     # sends the work back, which asks first on its own.
     task.bulk_ok = not (yes and yes.answer(Task.Decision.YES).confirm)
+    task.return_to = engine.return_target(task, task.run.finished_tasks)
     return task
 
 
@@ -122,6 +123,7 @@ def _approve_one(request, standing: selectors.Standing):
     all_checked = pk in request.POST.getlist("checked")
     status, notice, confirm = 200, "", ""
     if decision == SEND_BACK:
+        _mark(task, standing)
         try:
             engine.task_return(task=task, user=request.user, reason=request.POST.get(f"return-{task.pk}", ""))
         except engine.EngineError as error:
@@ -161,7 +163,7 @@ def _approve_one(request, standing: selectors.Standing):
 def _answered(task: Task, decision: str) -> str:
     """What an item says once answered, in approval words."""
     if decision == SEND_BACK:
-        return _("Sent back to step %(nomor)s for correction.") % {"nomor": task.previous.step.nomor}
+        return _("Sent back to step %(nomor)s for correction.") % {"nomor": task.return_to.step.nomor}
     found = decisions.decision_of(task.step)
     if found is None:
         return _("Approved.")

@@ -62,6 +62,7 @@ def _task_page(request, task: Task, form: TaskWorkForm | None = None, status: in
     can_act = task.is_open and refusal is None and task.assignee_id in (None, request.user.pk)
     holders = selectors.position_holders(task.position) if task.is_open else []
     acting_as = next((role.title for role in standing.acting_roles if role.position_id == task.position_id), "")
+    return_to = engine.return_target(task, earlier) if can_act else None
     context = {
         "task": task,
         "form": form or TaskWorkForm(task=task),
@@ -72,7 +73,8 @@ def _task_page(request, task: Task, form: TaskWorkForm | None = None, status: in
         # "Ambil" only where someone else could take the task too (several holders, or a Plt/Plh);
         # completing claims it anyway.
         "can_claim": can_act and task.status == Task.Status.WAITING and (len(holders) > 1 or bool(acting_as)),
-        "can_return": can_act and task.previous_id is not None,
+        "return_to": return_to,
+        "can_return": return_to is not None,
         "return_form": return_form or ReturnForm(),
         "reassign_to": [holder for holder in holders if holder.pk != task.assignee_id] if is_head else [],
         "acting_as": acting_as,
@@ -189,7 +191,7 @@ def task_return(request, pk: int):
     form = ReturnForm(request.POST)
     if not form.is_valid():
         return _task_page(request, task, status=400, return_form=form)
-    earlier = task.previous
+    earlier = engine.return_target(task, selectors.earlier_work(task)[0])
     success = _("The work went back to step %(nomor)s (%(position)s).") % {
         "nomor": earlier.step.nomor if earlier else "?", "position": earlier.position.name if earlier else "?"}
     return _engine_call(request, task, lambda: engine.task_return(task=task, user=request.user,
