@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from procedures import engine
+from procedures import engine, permissions
 from procedures.models import Run, Task
 from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     _module_cast,
@@ -500,7 +500,9 @@ def test_a_head_sends_a_report_back_instead_of_approving_it(client, cast):
     response = client.post(APPROVALS, {"act": f"{task.pk}:kembali", f"return-{task.pk}": "Foto lokasi belum ada"},
                            HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert "Sent back to step 5 for correction." in response.content.decode()
+    html = response.content.decode()
+    assert "Sent back to step 5 for correction." in html
+    assert f"Sent back to the step before by {permissions.display_name(kabid)}" in html
     task.refresh_from_db()
     assert (task.status, task.reason, task.completed_by) == (Task.Status.SENT_BACK, "Foto lokasi belum ada", kabid)
     reopened = open_task(run)
