@@ -276,6 +276,10 @@ def following_task(done: Task | None, *, run: Run | None = None) -> Task | None:
     return tasks.filter(run=run, previous__isnull=True).order_by("pk").first()
 
 
+def run_finished(run_id: int) -> bool:
+    return Run.objects.filter(pk=run_id, status=Run.Status.FINISHED).exists()
+
+
 def earlier_work(task: Task) -> tuple[list[Task], list[TaskFile]]:
     """The completed tasks of the run before this one, each with its ``file_list``, and this task's files.
 

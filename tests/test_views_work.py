@@ -802,8 +802,9 @@ def test_ending_the_run_by_an_answer_is_confirmed_first(client, cast):
     confirm_at = html.index(f'id="confirm-{task.pk}-tidak"')
     assert "hidden" not in html[confirm_at:html.index(">", confirm_at)]
     assert "Yes, end the run" in html
-    response = client.post(task_urls(task)["task-complete"] + "?confirmed=1", answer)
-    assert response.status_code == 302 and response["Location"] == INBOX
+    response = client.post(task_urls(task)["task-complete"] + "?confirmed=1", answer, follow=True)
+    assert response.redirect_chain == [(INBOX, 302)]
+    assert "The run is finished: no step follows." in [str(m) for m in response.context["messages"]]
     run.refresh_from_db()
     assert run.status == Run.Status.FINISHED
 

@@ -9,8 +9,16 @@ decides whether it is enough):
   Setuju completes it with the kelengkapan the head ticked and the output "Approved" in the head's
   language. It has no Tolak: a process step has no way back in the sheet.
 
+A decision's buttons are its answers in the sheet's words, each with where it leads
+(procedures.decisions); an answer that ends the run or sends the work back is confirmed first (the
+item shows the confirmation; only its button posts ``?confirmed=1``). "Kembalikan" on an item
+(``act=<id>:kembali``) sends the work back to the step before instead (engine.task_return). One
+tick, "kelengkapan sudah diperiksa", confirms every item of an item's kelengkapan.
+
 "Approve selected" does the same as Setuju for each selected item, one engine call per item, so one
-refusal never stops the others; each item's outcome is reported by name.
+refusal never stops the others; each item's outcome is reported by name. It gives one answer, Ya: an
+item whose Ya ends the run or sends the work back is not offered for it. After a refusal the page
+shows again with the selection kept and each refusal beside its item.
 """
 
 from __future__ import annotations
@@ -204,7 +212,7 @@ def approvals_bulk(request):
             if not _mark(task, standing).bulk_ok:
                 raise engine.InvalidInput(_("its Ya ends the run or sends the work back: answer it on the item itself"))
             if not form.is_valid():
-                raise engine.InvalidInput("; ".join(str(e) for errors in form.errors.values() for e in errors))
+                raise engine.InvalidInput("; ".join(str(e) for field_errors in form.errors.values() for e in field_errors))
             _act(request.user, task, form, Task.Decision.YES, all_checked=pk in checked)
         except engine.EngineError as error:
             errors[task.pk] = _not_approved(error)

@@ -126,9 +126,7 @@ def _next_useful(request, done: Task) -> str:
     """After a step: the next step if it is the user's too, else the inbox with who is next named."""
     following = selectors.following_task(done)
     if following is None:
-        run = done.run
-        run.refresh_from_db(fields=["status"])
-        if run.status == run.Status.FINISHED:
+        if selectors.run_finished(done.run_id):
             messages.info(request, _("The run is finished: no step follows."))
         return reverse("inbox")
     if permissions.act_refusal(following, request.user) is None:
