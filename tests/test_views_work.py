@@ -585,9 +585,9 @@ def test_the_run_page_costs_the_same_with_3_or_15_runs_and_steps_done(client, ca
     url = reverse("run-detail", args=[run.pk])
     signed_in(client, cast.user(KASI))
     few = queries(client, url)
-    # Session, user, standing, run, columns, steps, kelengkapan, tasks, timeline, the timeline's files,
-    # the office calendar (hours, days off: each step's working time), navigation counts.
-    assert few == 13
+    # Session, user, standing, run, columns, steps, kelengkapan, tasks, timeline (with the office
+    # calendar for each step's working time), navigation counts.
+    assert few == 10
     drive(run, cast, stop_at=16)
     for number in range(12):
         drive(started(cast, f"Lain lagi {number}")[0], cast, stop_at=2)
