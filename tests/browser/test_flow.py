@@ -148,3 +148,23 @@ def test_bulk_approve_with_select_all(seeded, as_user, live_server):
     page.get_by_text("Step 7 of “Patroli Pasar Anyar”: Answered “Ada temuan pelanggaran Perda”; "
                      "next: step 8, Kasat Pol PP.").wait_for()
     assert open_task(run_a).step.nomor == open_task(run_b).step.nomor == 8
+
+
+def test_on_persetujuan_an_answer_that_ends_the_run_is_confirmed_in_place(seeded, as_user, live_server):
+    run, task = patrol_at_7(seeded, "Patroli Pasar Anyar")
+    page = as_user("kasat-pol-pp")
+    dialogs = no_dialogs(page)
+    page.goto(live_server.url + "/persetujuan/")
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    item = page.locator(f"#approval-{task.pk}")
+    item.get_by_label("Reason (required for Tidak)").fill("Nihil")
+    item.get_by_role("button", name="Tidak ada temuan, patroli selesai (ends the run)").click()
+    item.get_by_role("button", name="Yes, end the run").wait_for()
+    assert posts == []  # asked in the page: htmx posted nothing yet
+    item.get_by_role("button", name="Yes, end the run").click()
+    page.locator(f"#approval-{task.pk}").get_by_text(
+        "Answered “Tidak ada temuan, patroli selesai”; next: the run ends.").wait_for()
+    assert posts == [f"{live_server.url}/persetujuan/?confirmed=1"]
+    run.refresh_from_db()
+    assert run.status == Run.Status.FINISHED and dialogs == []
