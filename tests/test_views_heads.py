@@ -533,3 +533,17 @@ def test_an_item_whose_ya_ends_the_run_is_not_offered_for_bulk(client, cast):
     response = client.post(BULK, {"selected": [task.pk], **ticks(task)})
     assert response.status_code == 200 and open_task(run).pk == task.pk
     assert "answer it on the item itself" in response.content.decode()
+
+
+def test_with_htmx_an_unconfirmed_ending_answer_returns_the_item_asking_first(client, cast):
+    run, task = patrol_at(cast, 7)
+    signed_in(client, cast.user(KASAT))
+    before = snapshot()
+    response = client.post(APPROVALS, {"act": f"{task.pk}:tidak", f"t{task.pk}-reason": "Nihil"},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and snapshot() == before
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<li id="approval-{task.pk}"')
+    step = html.index(f'id="confirm-{task.pk}-tidak"')
+    assert "hidden" not in html[step:html.index(">", step)]
+    assert "Nihil</textarea>" in html  # what was typed stays
