@@ -25,6 +25,7 @@ from django.utils.text import slugify
 
 from procedures.library import sop_import_files
 from procedures.models import Office, Position, Run, Step, Task
+from procedures.monitoring.recording import task_figures
 from procedures.working_calendar import calendar_for_office
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,7 +204,10 @@ class Writer:
 
 RUN_COLUMNS = "(id, revision_id, office_id, perihal, status, started_by_id, started_at, ended_at, cancel_reason)"
 TASK_COLUMNS = ("(id, run_id, step_id, position_id, status, visit, previous_id, created_at, due_at, assignee_id, "
-                "claimed_at, completed_by_id, acting_id, completed_at, decision, reason, return_reason, output_text, note)")
+                "claimed_at, completed_by_id, acting_id, completed_at, decision, reason, return_reason, output_text, note, "
+                "worked_minutes, standard_minutes, within_standard)")
+# An open or cancelled task has no monitoring figures (procedures.monitoring.recording).
+NO_FIGURES = "\t\\N\t\\N\t\\N"
 CHECK_COLUMNS = "(id, task_id, item_id)"
 EVENT_COLUMNS = "(id, run_id, task_id, actor_id, acting_id, acting_title, transition, source, target, reason, files, created_at)"
 NULL = "\\N"
@@ -263,7 +267,8 @@ def generate_run(w: Writer, info: SopInfo, kind: str, rng: random.Random, now: d
                 if claimed:
                     w.event(run_id, task_id, user, "claim", "menunggu", "dikerjakan", claimed_at)
                 w.tasks.write(f"{task_id}\t{run_id}\t{step.pk}\t{step.position_id}\tdibatalkan\t{visit}\t{previous_id}\t{at}\t{due}\t"
-                              f"{user if claimed else NULL}\t{claimed_at if claimed else NULL}\t{NULL}\t{NULL}\t{ended}\t\t\t{return_reason}\t\t\n")
+                              f"{user if claimed else NULL}\t{claimed_at if claimed else NULL}\t{NULL}\t{NULL}\t{ended}\t\t\t{return_reason}\t\t"
+                              f"{NO_FIGURES}\n")
                 w.counts["tasks"] += 1
                 reason = "Kegiatan dibatalkan oleh pimpinan"
                 w.event(run_id, NULL, starter, "cancel", "berjalan", "dibatalkan", ended, reason)
@@ -274,10 +279,10 @@ def generate_run(w: Writer, info: SopInfo, kind: str, rng: random.Random, now: d
             if claimed and claimed_at < now:
                 w.event(run_id, task_id, user, "claim", "menunggu", "dikerjakan", claimed_at)
                 w.tasks.write(f"{task_id}\t{run_id}\t{step.pk}\t{step.position_id}\tdikerjakan\t{visit}\t{previous_id}\t{at}\t{due}\t"
-                              f"{user}\t{claimed_at}\t{NULL}\t{NULL}\t{NULL}\t\t\t{return_reason}\t\t\n")
+                              f"{user}\t{claimed_at}\t{NULL}\t{NULL}\t{NULL}\t\t\t{return_reason}\t\t{NO_FIGURES}\n")
             else:
                 w.tasks.write(f"{task_id}\t{run_id}\t{step.pk}\t{step.position_id}\tmenunggu\t{visit}\t{previous_id}\t{at}\t{due}\t"
-                              f"{NULL}\t{NULL}\t{NULL}\t{NULL}\t{NULL}\t\t\t{return_reason}\t\t\n")
+                              f"{NULL}\t{NULL}\t{NULL}\t{NULL}\t{NULL}\t\t\t{return_reason}\t\t{NO_FIGURES}\n")
             w.counts["tasks"] += 1
             w.runs.write(f"{run_id}\t{info.revision_id}\t{info.office_id}\tBench {number}\tberjalan\t{starter}\t{started_at}\t{NULL}\t\n")
             w.counts["runs"] += 1
@@ -299,8 +304,10 @@ def generate_run(w: Writer, info: SopInfo, kind: str, rng: random.Random, now: d
             status, reason, output = "selesai", "", step.output
             w.event(run_id, task_id, user, "complete", "dikerjakan", status, done_at)
             ticked = step.items
+        figures = task_figures(cal, reached=at, done=done_at, amount=step.amount, unit=step.unit)
         w.tasks.write(f"{task_id}\t{run_id}\t{step.pk}\t{step.position_id}\t{status}\t{visit}\t{previous_id}\t{at}\t{due}\t"
-                      f"{user}\t{claimed_at}\t{user}\t{NULL}\t{done_at}\t{decision}\t{reason}\t{return_reason}\t{output}\t\n")
+                      f"{user}\t{claimed_at}\t{user}\t{NULL}\t{done_at}\t{decision}\t{reason}\t{return_reason}\t{output}\t"
+                      f"\t{figures.worked_minutes}\t{figures.standard_minutes}\t{'t' if figures.within_standard else 'f'}\n")
         w.counts["tasks"] += 1
         for item in ticked:
             w.checks.write(f"{w.next_id('check')}\t{task_id}\t{item}\n")

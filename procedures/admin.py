@@ -38,12 +38,12 @@ from procedures import admin_accounts  # noqa: F401 (registers users and lockout
 from procedures import engine
 from procedures.admin_people import (
     ActingOfficeForm,
-    OfficeForm,
     PositionHoldersAdmin,
     ScopedPickers,
     SopReadinessAdmin,
     readiness_context,
 )
+from procedures.admin_logo import OfficeLogoAdmin, OfficeLogoForm
 from procedures.import_report import imported_sops, with_step_names
 from procedures.library import ImportResult, Outcome, sop_export, sop_import_files
 from procedures.models import (
@@ -80,13 +80,14 @@ class PositionInline(admin.TabularInline):
 
 
 @admin.register(Office)
-class OfficeAdmin(admin.ModelAdmin):
+class OfficeAdmin(OfficeLogoAdmin, admin.ModelAdmin):
     list_display = ["name", "time_zone", "sop_count", "position_count"]
     search_fields = ["name"]
     # Explicit: the counts below group the rows, and a grouped query drops Meta.ordering (the
     # office autocomplete's pages would come in no fixed order).
     ordering = ["name"]
-    form = OfficeForm
+    form = OfficeLogoForm
+    readonly_fields = ["logo_preview"]
     fieldsets = [
         (None, {
             "fields": ["name", "time_zone", "parent"],
@@ -95,6 +96,7 @@ class OfficeAdmin(admin.ModelAdmin):
                 "Friday 07:30–16:30; national public holidays need no rows."
             ),
         }),
+        (gettext_lazy("Letterhead"), {"fields": ["logo_preview", "logo", "logo_remove"]}),
     ]
     inlines = [WorkingHoursInline, PositionInline]
 

@@ -23,13 +23,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
 from procedures import permissions, staffing, step_graph
+from procedures.compiled import CompiledQuery, insert_rows
 from procedures.models import (
     ActingAssignment,
     Event,
@@ -41,6 +42,7 @@ from procedures.models import (
     TaskCheck,
     TaskFile,
 )
+from procedures.monitoring.recording import record_figures
 from procedures.step_graph import StepGraph
 from procedures.working_calendar import (
     WorkingCalendar,
@@ -90,8 +92,29 @@ def _record(**kwargs) -> Event:
 
 
 def _write(events: list[Event]) -> list[Event]:
-    """Write a service's events in one INSERT, in the order they happened."""
-    return Event.objects.bulk_create(events)
+    """Write a service's events in one INSERT, in the order they happened (its SQL written once)."""
+    return insert_rows(events)
+
+
+def _lock_queryset(*, pk: int, since: dt.date, user_id: int | None = None):
+    """The locking statement: the run, then the task, with what the rules and the next task read."""
+    queryset = (
+        Task.objects.select_for_update(of=("run", "self"))
+        .select_related("run__office", "position", "previous__position")
+        .annotate(_revision_stamp=F("run__revision__imported_at"),
+                  _independent=F("run__revision__kegiatan_terpisah"),
+                  **calendar_annotations("run__office_id", since=since))
+    )
+    if user_id is not None:
+        queryset = queryset.annotate(_holds=Exists(Position.holders.through.objects.filter(
+            position_id=OuterRef("position_id"), user_id=user_id)))
+    return queryset.filter(pk=pk)
+
+
+# Compiled once per process and connection, re-run with the task, the day and the user: building
+# and compiling it through the ORM took longer than PostgreSQL took to run it (issue 16).
+_LOCK = CompiledQuery("engine.lock", _lock_queryset, pk=int, since=dt.date)
+_LOCK_HOLDS = CompiledQuery("engine.lock_holds", _lock_queryset, pk=int, since=dt.date, user_id=int)
 
 
 def _lock(task: Task, user=None) -> tuple[Run, Task, StepGraph]:
@@ -103,19 +126,20 @@ def _lock(task: Task, user=None) -> tuple[Run, Task, StepGraph]:
     names the run first: PostgreSQL locks the rows in that order, the order every service keeps.
     The task's step comes from the revision's step graph. Few joins: planning a statement of ten
     tables costs PostgreSQL more than running it. The users a conflict names are read only then.
+    The statement is compiled once (``procedures.compiled``) and sent again with new values.
     """
-    # Days off before yesterday (in UTC; offices are ahead of it) cannot touch a deadline from now.
+    # Days off before yesterday (in UTC; offices are ahead of it) cannot touch a deadline from now;
+    # the task's figures (procedures.monitoring.recording) count from when it was reached.
     since = timezone.now().date() - dt.timedelta(days=1)
-    queryset = (
-        Task.objects.select_for_update(of=("run", "self"))
-        .select_related("run__office", "position", "previous__position")
-        .annotate(_revision_stamp=F("run__revision__imported_at"),
-                  **calendar_annotations("run__office_id", since=since))
-    )
+    reached = task.__dict__.get("created_at")  # never a query for a deferred field
+    since = min(since, reached.date() - dt.timedelta(days=1)) if reached else since - dt.timedelta(days=366)
     if user is not None and user.pk is not None:
-        queryset = queryset.annotate(_holds=Exists(Position.holders.through.objects.filter(
-            position_id=OuterRef("position_id"), user_id=user.pk)))
-    locked = queryset.get(pk=task.pk)
+        rows = _LOCK_HOLDS.rows(pk=task.pk, since=since, user_id=user.pk)
+    else:
+        rows = _LOCK.rows(pk=task.pk, since=since)
+    if not rows:
+        raise Task.DoesNotExist("Task matching query does not exist.")
+    locked = rows[0]
     # The users a conflict names (``assignee``, ``completed_by``) are not joined: after waiting for
     # the lock PostgreSQL returns the task row as it is now but joined rows as they were when the
     # statement began, which would miss whoever was just faster.
@@ -170,13 +194,15 @@ def _due(calendar: WorkingCalendar, start: dt.datetime, step: Step) -> dt.dateti
     return calendar.add(start, step.waktu_max, step.waktu_unit)
 
 
-def _visit(run: Run, step: Step) -> Coalesce:
+# Written once rather than built through the ORM on every completion (issue 16); the table and
+# column names come from the model.
+_VISIT_SQL = "(SELECT COUNT(*) FROM {table} WHERE {run} = %s AND {step} = %s) + 1".format(
+    table=Task._meta.db_table, run=Task._meta.get_field("run").column, step=Task._meta.get_field("step").column)
+
+
+def _visit(run: Run, step: Step) -> RawSQL:
     """How often the run reaches ``step`` with this task: counted by the INSERT itself, under the run's lock."""
-    earlier = (
-        Task.objects.filter(run_id=run.pk, step_id=step.pk).order_by()
-        .annotate(_one=Value(1)).values("_one").annotate(count=Count("pk")).values("count")
-    )
-    return Coalesce(Subquery(earlier), 0) + 1
+    return RawSQL(_VISIT_SQL, (run.pk, step.pk), output_field=Task._meta.get_field("visit"))
 
 
 def _open_task(*, run: Run, step: Step, position_id: int, previous: Task | None, user,
@@ -201,6 +227,13 @@ def _open_task(*, run: Run, step: Step, position_id: int, previous: Task | None,
     return task
 
 
+def _calendar(run: Run, task: Task) -> WorkingCalendar:
+    """The office's calendar as the locking statement read it, built once per service."""
+    if getattr(task, "_calendar", None) is None:
+        task._calendar = calendar_from_annotations(run.office, task)
+    return task._calendar
+
+
 def _advance(*, run: Run, task: Task, graph: StepGraph, next_step: Step | None, user, now: dt.datetime,
              events: list[Event], return_reason: str = "") -> Task | None:
     """Open the next task, or finish the run when there is no next step."""
@@ -212,7 +245,7 @@ def _advance(*, run: Run, task: Task, graph: StepGraph, next_step: Step | None, 
                              target=run.status))
         return None
     return _open_task(run=run, step=next_step, position_id=graph.position_id(next_step), previous=task, user=user,
-                      calendar=calendar_from_annotations(run.office, task), now=now, events=events,
+                      calendar=_calendar(run, task), now=now, events=events,
                       return_reason=return_reason)
 
 
@@ -249,7 +282,7 @@ def _prepare_work(task: Task, graph: StepGraph, *, ticked: Iterable[int], output
 
 def _save_work(task: Task, *, ticked: set[int], files: list[UploadedFile], user) -> list[str]:
     """Write the ticked items and the files' rows (the files go to storage first), an INSERT each."""
-    TaskCheck.objects.bulk_create([TaskCheck(task=task, item_id=pk) for pk in sorted(ticked)])
+    insert_rows([TaskCheck(task=task, item_id=pk) for pk in sorted(ticked)])
     rows = []
     for upload in files:
         row = TaskFile(task=task, name=Path(upload.name).name[:255], size=upload.size, uploaded_by=user)
@@ -331,24 +364,48 @@ def _atomic_transition(func):
 # ---------------------------------------------------------------------------------------------
 
 
+def _chosen_first(revision: SopRevision, graph: StepGraph, step: Step | None) -> Step | None:
+    """The step a run starts at: the first, or for independent activities the one chosen."""
+    if not revision.kegiatan_terpisah:
+        first = graph.first()
+        if step is not None and (first is None or step.pk != first.pk):
+            raise InvalidInput(_("this SOP starts at its first step; it has no activities to choose from"),
+                               field="step")
+        return first
+    if step is None:
+        raise InvalidInput(_("choose the activity this run does: each activity of this SOP is a run of its own"),
+                           field="step")
+    if step.pk not in graph.order:
+        raise InvalidInput(_("the activity chosen is not one of this SOP's"), field="step")
+    return graph.step(step.pk)
+
+
 @_atomic_transition
-def run_start(*, revision: SopRevision, user, perihal: str, now: dt.datetime | None = None) -> Run:
-    """Start a run of an SOP revision; its first step becomes a waiting task."""
+def run_start(*, revision: SopRevision, user, perihal: str, step: Step | None = None,
+              now: dt.datetime | None = None) -> Run:
+    """Start a run of an SOP revision; its first step becomes a waiting task.
+
+    An SOP of independent activities (``kegiatan_terpisah``) starts at the activity ``step``
+    chosen, and the run ends when that activity is done.
+    """
     perihal = (perihal or "").strip()
     if not perihal:
         raise InvalidInput(_("give the subject (perihal) of this run"), field="perihal")
     if len(perihal) > 255:
         raise InvalidInput(_("the subject may be at most 255 characters"), field="perihal")
-    refusal = permissions.start_refusal(revision, user)
+    graph = step_graph.graph_for(revision.pk, revision.imported_at)
+    first = _chosen_first(revision, graph, step)
+    position = None
+    if revision.kegiatan_terpisah:  # whoever may do the chosen activity starts it
+        position = Position.objects.select_related("office").get(pk=graph.position_id(first))
+    refusal = permissions.start_refusal(revision, user, position=position)
     if refusal:
         raise NotAllowed(refusal)
     now = now or timezone.now()
     office = revision.sop.office
     run = Run.objects.create(revision=revision, office=office, perihal=perihal, started_by=user, started_at=now)
-    events = [_event(run=run, task=None, user=user, acting=permissions.run_acting(run, user), transition="start",
-                     source="", target=run.status)]
-    graph = step_graph.graph_for(revision.pk, revision.imported_at)
-    first = graph.first()
+    events = [_event(run=run, task=None, user=user, acting=permissions.run_acting(run, user, position=position),
+                     transition="start", source="", target=run.status)]
     _open_task(run=run, step=first, position_id=graph.position_id(first), previous=None, user=user,
                calendar=calendar_for_office(office), now=now, events=events)
     _write(events)
@@ -437,12 +494,16 @@ def task_complete(*, task: Task, user, ticked: Iterable[int] = (), output_text: 
     now = timezone.now()
     task.complete(user=user)
     task.acting = acting
+    figures = record_figures(task, _calendar(run, task))
     # One UPDATE, guarded by the state the row was read in: waiting → done when claimed just now.
-    task.save(update_fields=[*claimed, "status", "completed_by", "completed_at", "acting", "output_text", "note"])
+    task.save(update_fields=[*claimed, "status", "completed_by", "completed_at", "acting", "output_text", "note",
+                             *figures])
     stored = _save_work(task, ticked=ticked, files=files, user=user)
     events.append(_event(run=run, task=task, user=user, acting=acting, transition="complete",
                          source=Task.Status.IN_PROGRESS, target=task.status, reason=task.note, files=stored))
-    _advance(run=run, task=task, graph=graph, next_step=graph.after(task.step), user=user, now=now, events=events)
+    # An independent activity is the whole run: done, the run is finished.
+    next_step = None if task._independent else graph.after(task.step)
+    _advance(run=run, task=task, graph=graph, next_step=next_step, user=user, now=now, events=events)
     _write(events)
     return task
 
@@ -473,8 +534,9 @@ def task_decide(*, task: Task, user, decision: str, reason: str = "", ticked: It
     source = task.status
     task.decide(user=user)
     task.acting = acting
+    figures = record_figures(task, _calendar(run, task))
     task.save(update_fields=[*claimed, "status", "completed_by", "completed_at", "acting", "decision", "reason",
-                             "output_text", "note"])
+                             "output_text", "note", *figures])
     stored = _save_work(task, ticked=ticked, files=files, user=user)
     events.append(_event(run=run, task=task, user=user, acting=acting, transition=f"decide_{decision}",
                          source=source, target=task.status, reason=reason or task.note, files=stored))

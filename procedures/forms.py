@@ -3,9 +3,10 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.html import escape
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from procedures.models import SopRevision, Task
+from procedures.models import SopRevision, Step, Task
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -74,17 +75,39 @@ class SelectWithDisabled(forms.Select):
 class StartRunForm(forms.Form):
     revision = forms.ModelChoiceField(label=_("SOP"), queryset=SopRevision.objects.none(), empty_label=None,
                                       widget=SelectWithDisabled)
+    step = forms.ModelChoiceField(
+        label=_("Activity"), queryset=Step.objects.none(), required=False,
+        help_text=_("Only for an SOP of independent activities: a run does one of them."),
+    )
     perihal = forms.CharField(label=_("Subject (perihal)"), max_length=255)
 
-    def __init__(self, *args, revisions, blocked: dict | None = None, **kwargs):
-        """``blocked``: revision id → name of the first step's position that nobody holds (shown disabled)."""
+    def __init__(self, *args, revisions, blocked: dict | None = None, activities=(), **kwargs):
+        """``blocked``: revision id → name of the first step's position that nobody holds (shown disabled);
+        ``activities``: the steps that may be chosen of the SOPs of independent activities."""
         super().__init__(*args, **kwargs)
+        if activities:
+            self.fields["step"].queryset = Step.objects.filter(pk__in=[step.pk for step in activities]).select_related(
+                "revision").order_by("revision__nama", "nomor")
+            self.fields["step"].label_from_instance = lambda step: (
+                f"{step.revision.nama} — {step.label or step.nomor}. {Truncator(step.kegiatan).chars(90)}")
+        else:
+            del self.fields["step"]
         self.fields["revision"].queryset = SopRevision.objects.filter(pk__in=[r.pk for r in revisions]).select_related("sop__office")
         self.fields["revision"].label_from_instance = lambda r: f"{r.nama} — {r.sop.office.name}"
         self.fields["revision"].widget.disabled = blocked or {}
         startable = [r.pk for r in revisions if r.pk not in (blocked or {})]
         if blocked and startable and "revision" not in self.initial:
             self.initial["revision"] = startable[0]  # not a disabled one
+
+    def clean(self):
+        cleaned = super().clean()
+        revision, step = cleaned.get("revision"), cleaned.get("step")
+        if revision is not None and "step" in self.fields:
+            if revision.kegiatan_terpisah and step is None:
+                self.add_error("step", _("Choose the activity this run does."))
+            elif step is not None and step.revision_id != revision.pk:
+                self.add_error("step", _("Choose an activity of the SOP chosen."))
+        return cleaned
 
 
 class ReturnForm(forms.Form):

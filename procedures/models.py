@@ -51,6 +51,11 @@ class Office(models.Model):
         verbose_name=_("superior office"),
         help_text=_("Optional. Users of the superior office may be named Plt/Plh here, and its admins manage this office."),
     )
+    # Printed in the kop box of the office's sheets; stored only as procedures.logos re-encoded it.
+    logo = models.FileField(
+        _("logo"), upload_to="logos/", blank=True,
+        help_text=_("PNG, JPEG or SVG, printed in the letterhead box of the office's SOP sheets."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -333,9 +338,12 @@ class SopRevision(models.Model):
 
     @property
     def printed_total(self) -> str:
-        """The Jumlah Waktu a sheet prints: the sheet's own, else the computed sum; written the way
-        sums are (75 menit as 1 jam 15 menit), never carrying jam into hari (durations.normal_total)."""
-        return normal_total(self.jumlah_waktu) if self.jumlah_waktu else self.total_waktu
+        """The Jumlah Waktu a sheet prints: the sheet's own, else the computed sum (labelled so where
+        it is printed: flowchart.content.total_note), none for independent activities; written the
+        way sums are (75 menit as 1 jam 15 menit), never carrying jam into hari (durations.normal_total)."""
+        if self.jumlah_waktu:
+            return normal_total(self.jumlah_waktu)
+        return "" if self.kegiatan_terpisah else self.total_waktu
 
     def printed_date(self, key: str) -> str:
         """A ``tanggal_*`` as the sheet prints it: "3 September 2019", "September 2018", or ""."""
@@ -571,6 +579,10 @@ class Run(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["office", "status", "-started_at"], name="run_office_status"),
             models.Index(fields=["office", "-started_at"], name="run_office_started"),
         ]
+        permissions = [
+            # Monev: see the monitoring figures of one's office without being its head.
+            ("view_monitoring", _("Can see the monitoring (monev) of their office")),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.perihal}"
@@ -640,6 +652,13 @@ class Task(ConcurrentTransitionMixin, models.Model):
     return_reason = models.TextField(_("sent back because"), blank=True)
     output_text = models.TextField(_("output"), blank=True)
     note = models.TextField(_("note"), blank=True)
+    # Monev: stored by the engine when the task is done or answered (procedures.monitoring.recording),
+    # so that monitoring never replays a calendar per row. Minutes of working time for menit/jam/hari
+    # standards, of calendar time for minggu/bulan; null while the task is open or was cancelled.
+    worked_minutes = models.PositiveIntegerField(_("time taken (minutes)"), null=True, blank=True, editable=False)
+    standard_minutes = models.PositiveIntegerField(_("time standard (minutes)"), null=True, blank=True,
+                                                   editable=False)
+    within_standard = models.BooleanField(_("within the time standard"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("task")
@@ -664,6 +683,9 @@ class Task(ConcurrentTransitionMixin, models.Model):
             # Without it the flag hashes every open task of every office (10 ms at 100,000 runs).
             models.Index(fields=["run", "due_at"], condition=models.Q(status__in=["menunggu", "dikerjakan"]),
                          name="task_open_run_due"),
+            # Monitoring: the done tasks of a period, with their stored figures (procedures.monitoring).
+            models.Index(fields=["completed_at", "run"], condition=models.Q(within_standard__isnull=False),
+                         name="task_figures_done"),
         ]
 
     def __str__(self) -> str:
@@ -871,3 +893,148 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit events cannot be deleted")
+
+
+# ---------------------------------------------------------------------------------------------
+# Monev: the regulation's monitoring form, prefilled from the figures and signed by a head
+# (procedures.monitoring.sheets changes these; see docs/monitoring.md)
+# ---------------------------------------------------------------------------------------------
+
+
+class MonitoringSheet(models.Model):
+    """A Formulir Monitoring Pelaksanaan SOP of an office for a period: a draft until its head signs it.
+
+    A signed sheet is never changed; a new sheet may supersede it, with a reason.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draf", _("draft")
+        SIGNED = "ditandatangani", _("signed")
+
+    class Kind(models.TextChoices):
+        MONITORING = "monitoring", _("Formulir Monitoring Pelaksanaan SOP")
+        EVALUATION = "evaluasi", _("Formulir Evaluasi Penerapan SOP")
+
+    kind = models.CharField(_("form"), max_length=12, choices=Kind.choices, default=Kind.MONITORING)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="monitoring_sheets",
+                               verbose_name=_("office"))
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period until"))
+    period_label = models.CharField(_("period"), max_length=100)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("prepared by"))
+    created_at = models.DateTimeField(_("prepared at"), default=timezone.now)
+    # The signature, frozen as it was signed (a later rename or a new NIP does not change it).
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("signed by"))
+    signer_name = models.CharField(_("signer's name"), max_length=300, blank=True)
+    signer_jabatan = models.CharField(_("signer's position"), max_length=300, blank=True)
+    signer_nip = models.CharField(_("signer's NIP/NRP"), max_length=18, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    supersedes = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="superseded_by", verbose_name=_("supersedes"))
+    supersede_reason = models.TextField(_("why it supersedes the earlier sheet"), blank=True)
+
+    class Meta:
+        verbose_name = _("monitoring sheet")
+        verbose_name_plural = _("monitoring sheets")
+        ordering = ["-period_start", "office__name", "-created_at"]
+        constraints = [
+            # One draft per office and period: preparing again opens the draft there is.
+            models.UniqueConstraint(fields=["office", "kind", "period_start", "period_end"],
+                                    condition=models.Q(status="draf"), name="monitoring_sheet_one_draft"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office} — {self.period_label}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+
+class MonitoringSheetRow(models.Model):
+    """One SOP of a monitoring sheet: the assessment sopflow proposes, the head's, tindakan and catatan."""
+
+    class Assessment(models.TextChoices):
+        GOOD = "baik", _("runs well")
+        NOT_GOOD = "tidak_baik", _("does not run well")
+
+    sheet = models.ForeignKey(MonitoringSheet, on_delete=models.CASCADE, related_name="rows",
+                              verbose_name=_("monitoring sheet"))
+    order = models.PositiveSmallIntegerField(_("order"))
+    sop = models.ForeignKey(Sop, on_delete=models.PROTECT, related_name="+", verbose_name=_("SOP"))
+    prosedur = models.CharField(_("procedure"), max_length=500)
+    proposed = models.CharField(_("proposed assessment"), max_length=10, choices=Assessment.choices, blank=True)
+    assessment = models.CharField(_("assessment"), max_length=10, choices=Assessment.choices, blank=True)
+    tindakan = models.TextField(_("action to take"), blank=True)
+    catatan = models.TextField(_("notes"), blank=True)
+    # The figures behind the proposal, as they were when the sheet was prepared.
+    figures = models.JSONField(_("figures"), default=dict, blank=True)
+    # The evaluation form only: per criterion (procedures.monitoring.sheets.CRITERIA) the answer
+    # ("ya"/"tidak"/""), the proposal, the evidence and a note; and whether the SOP needs revising.
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    perlu_revisi = models.BooleanField(_("needs revision"), default=False)
+
+    class Meta:
+        verbose_name = _("monitoring sheet row")
+        verbose_name_plural = _("monitoring sheet rows")
+        ordering = ["sheet", "order"]
+        constraints = [models.UniqueConstraint(fields=["sheet", "sop"], name="monitoring_row_sop_once")]
+
+
+class MonitoringSheetEvent(models.Model):
+    """What happened to a monitoring sheet (prepared, saved, signed, superseded): append-only."""
+
+    sheet = models.ForeignKey(MonitoringSheet, on_delete=models.PROTECT, related_name="events",
+                              verbose_name=_("monitoring sheet"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("by"))
+    class Action(models.TextChoices):
+        PREPARE = "prepare", _("prepared by")
+        SAVE = "save", _("saved by")
+        SIGN = "sign", _("signed by")
+        SUPERSEDE = "supersede", _("superseded by")
+
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("monitoring sheet event")
+        verbose_name_plural = _("monitoring sheet events")
+        ordering = ["created_at", "pk"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events cannot be deleted")
+
+
+class MonitoringReminder(models.Model):
+    """That the heads of an office were reminded to sign a period's monitoring sheet (once per period)."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+", verbose_name=_("office"))
+    period_start = models.DateField(_("period from"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("monitoring sheet reminder")
+        verbose_name_plural = _("monitoring sheet reminders")
+        constraints = [
+            # send_reminders runs every half hour: each office's heads are reminded once per period.
+            models.UniqueConstraint(fields=["office", "period_start"], name="monitoring_reminder_once"),
+        ]
+
+
+# ---------------------------------------------------------------------------------------------
+# SOP authoring (drafts written in the browser): their own module, tables of this app
+# ---------------------------------------------------------------------------------------------
+
+from procedures.authoring.models import DraftEvent, SopDraft  # noqa: E402,F401

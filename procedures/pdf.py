@@ -25,7 +25,7 @@ from django.utils.translation import pgettext
 from procedures import flowchart
 from procedures.permissions import display_name
 from procedures.durations import MONTH, WEEK, Duration, Total, sum_durations
-from procedures.models import Event, KelengkapanItem, Run, SopRevision, Step, Task, TaskFile
+from procedures.models import ActingAssignment, Event, KelengkapanItem, Run, SopRevision, Step, Task, TaskFile
 from procedures.working_calendar import WorkingCalendar, calendar_for_office
 
 # WeasyPrint says on every PDF that it subsets fonts with fontTools when the system lacks
@@ -139,9 +139,104 @@ def signer_id_label(nip: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER) -> bytes:
-    """The sheet of an SOP revision: the identity page, then its flowchart pages (landscape)."""
+ORIENTATIONS = ("potret", "lanskap")  # the identity page's: portrait (the regulation's) or landscape
+DEFAULT_ORIENTATION = "potret"
+
+
+@dataclass
+class Signer:
+    """Who signs the sheet ("Disahkan oleh"), each line as printed; "" where nobody knows it."""
+
+    jabatan: str = ""
+    nama: str = ""
+    pangkat: str = ""
+    nip: str = ""
+
+    @property
+    def nama_printed(self) -> str:
+        return name_in_capitals(self.nama)
+
+    @property
+    def id_label(self) -> str:
+        return signer_id_label(self.nip) if self.nip else "NIP"
+
+
+def name_in_capitals(name: str) -> str:
+    """A signer's name as signature blocks print it: "Drs. BAMBANG SUTRISNO, M.Si".
+
+    The name is in capitals; academic and religious titles keep their spelling: those before the
+    name are the words ending in a full stop (Drs., Ir., H.; an initial "a." is capitalised), those
+    after it follow the first comma.
+    """
+    name = " ".join(name.split())
+    if not name:
+        return ""
+    head, comma, tail = name.partition(",")
+    words = []
+    for word in head.split(" "):
+        words.append(word if word.endswith(".") and len(word) > 2 else word.upper())
+    return " ".join(words) + comma + tail
+
+
+def sheet_signer(revision: SopRevision) -> Signer:
+    """The file's disahkan_oleh, the blanks filled from the profile of whoever holds the signing
+    position in the office now (one query), when exactly one person does and the file names
+    nobody else."""
+    signer = Signer(jabatan=revision.disahkan_jabatan, nama=revision.disahkan_nama,
+                    pangkat=revision.disahkan_pangkat, nip=revision.disahkan_nip)
+    if not signer.jabatan or (signer.nama and signer.pangkat and signer.nip):
+        return signer
+    from django.contrib.auth import get_user_model
+
+    holders = list(
+        get_user_model().objects.filter(
+            positions__office_id=revision.sop.office_id, positions__name__iexact=signer.jabatan, is_active=True,
+        ).select_related("profile")[:2]
+    )
+    if len(holders) != 1:
+        return signer
+    holder = holders[0]
+    full_name = holder.get_full_name()
+    if signer.nama and " ".join(signer.nama.split()).casefold() != " ".join(full_name.split()).casefold():
+        return signer  # the file names another signer: their rank and number are not the holder's
+    profile = getattr(holder, "profile", None)
+    signer.nama = signer.nama or full_name
+    if profile is not None:
+        signer.pangkat = signer.pangkat or profile.pangkat
+        signer.nip = signer.nip or profile.nip
+    return signer
+
+
+def office_logo(office) -> str:
+    """The office's logo as a ``data:`` URL for the kop box, or "" (no logo, or its file is gone)."""
+    from procedures.logos import CONTENT_TYPES, data_uri
+
+    if not office.logo:
+        return ""
+    extension = office.logo.name.rsplit(".", 1)[-1].lower()
+    if extension not in CONTENT_TYPES:
+        return ""
+    try:
+        with office.logo.open("rb") as file:
+            return data_uri(file.read(), CONTENT_TYPES[extension])
+    except OSError:
+        logging.getLogger(__name__).warning("logo of office %s is missing: %s", office.pk, office.logo.name)
+        return ""
+
+
+def sheet_footer(revision: SopRevision) -> str:
+    """What the foot of every page of a sheet names: the SOP's Nomor and Nama."""
+    name = " ".join(revision.nama.split())
+    return f"{revision.nomor} · {name}" if revision.nomor else name
+
+
+def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER,
+                   orientation: str = DEFAULT_ORIENTATION) -> bytes:
+    """The sheet of an SOP revision: the identity page (portrait, or landscape on request), then
+    its flowchart pages (landscape)."""
     paper = paper.lower()
+    if orientation not in ORIENTATIONS:
+        raise ValueError(f"unknown orientation {orientation!r}: use one of {', '.join(ORIENTATIONS)}")
     width_mm, height_mm = flow_box(paper)
     pages = flowchart.sheet_pages(revision, width_mm=width_mm, height_mm=height_mm)
     lists = [
@@ -158,18 +253,27 @@ def render_sop_pdf(revision: SopRevision, *, paper: str = DEFAULT_PAPER) -> byte
             (pgettext("sop sheet", "Records and data keeping"), revision.pencatatan),
         ),
     ]
+    if orientation == "lanskap":
+        # Landscape: the six boxes in two rows of three, so that the identity stays on one page.
+        boxes = [box for row in lists for box in row]
+        lists = [tuple(boxes[:3]), tuple(boxes[3:])]
+    office = revision.sop.office
     html = render_to_string("procedures/pdf/sop_sheet.html", {
         "revision": revision,
-        "office": revision.sop.office,
+        "office": office,
+        # The kop as the file gives it, else the office's name in the capitals of a letterhead.
+        "kop": [line for line in revision.kop if line.strip()] or [office.name.upper()],
+        "logo": office_logo(office),
+        "signer": sheet_signer(revision),
         "lists": lists,
         "labels": sheet_labels(),
-        "footer_left": css_string(f"{revision.sop.kode} · " + _("revision %(number)s") % {"number": revision.number}),
+        "footer": css_string(sheet_footer(revision)),
         "page_counter": page_counter(),
-        "signer_id_label": signer_id_label(revision.disahkan_nip) if revision.disahkan_nip else "",
         "pages": pages,
         "font_family": flowchart.FONT_FAMILY,
         "font_faces": _font_faces(),
-        "identity_page": _page_css(paper, IDENTITY_MARGINS, landscape=False),
+        "landscape": orientation == "lanskap",
+        "identity_page": _page_css(paper, IDENTITY_MARGINS, landscape=orientation == "lanskap"),
         "flow_page": _page_css(paper, FLOW_MARGINS, landscape=True),
         # Formatted here: the template would localise the decimal point ("277,0mm" is no CSS length).
     })
@@ -186,6 +290,7 @@ def sheet_labels() -> dict[str, str]:
         "disahkan_oleh": pgettext("sop sheet", "Approved by"),
         "nama": pgettext("sop sheet", "SOP name"),
         "revisi": pgettext("sop sheet", "revision"),
+        "signed_electronically": pgettext("sop sheet", "Signed electronically by"),
     }
 
 
@@ -200,6 +305,17 @@ def format_working_time(delta: dt.timedelta) -> str:
     return str(Total(minutes=(minutes, minutes)))
 
 
+def format_clock_time(delta: dt.timedelta) -> str:
+    """Time on the clock, whatever the working hours: "45 menit", "2 hari kalender 3 jam"."""
+    minutes = max(round(delta.total_seconds() / 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    rest = str(Total(minutes=(minutes, minutes))) if minutes else ""
+    if not days:
+        return rest or str(Total(minutes=(0, 0)))
+    head = pgettext("clock time", "%(days)s calendar days") % {"days": days}
+    return f"{head} {rest}".strip()
+
+
 @dataclass
 class Measured:
     """The actual time of a piece of work against its standard."""
@@ -207,10 +323,15 @@ class Measured:
     actual: dt.timedelta
     standard: str
     over: dt.timedelta | None  # None: within the standard
+    clock: dt.timedelta | None = None  # from start to end on the clock (off hours and days off too)
 
     @property
     def actual_text(self) -> str:
         return format_working_time(self.actual)
+
+    @property
+    def clock_text(self) -> str:
+        return format_clock_time(self.clock) if self.clock is not None else ""
 
     @property
     def verdict(self) -> str:
@@ -231,14 +352,15 @@ def measure(calendar: WorkingCalendar, start: dt.datetime, end: dt.datetime,
     for duration in durations:
         deadline = calendar.add(deadline, duration.high, duration.unit)
     actual = calendar.working_time_between(start, end)
+    clock = end - start
     if end <= deadline:
-        return Measured(actual=actual, standard=standard, over=None)
+        return Measured(actual=actual, standard=standard, over=None, clock=clock)
     over = calendar.working_time_between(deadline, end)
     if durations and durations[-1].unit in (WEEK, MONTH) and not over:
         over = end - deadline
     if over < dt.timedelta(minutes=1):
-        return Measured(actual=actual, standard=standard, over=None)
-    return Measured(actual=actual, standard=standard, over=over)
+        return Measured(actual=actual, standard=standard, over=None, clock=clock)
+    return Measured(actual=actual, standard=standard, over=over, clock=clock)
 
 
 def step_duration(step: Step) -> Duration:
@@ -258,11 +380,17 @@ class StepRow:
 
     @property
     def done_by(self) -> str:
-        return display_name(self.task.completed_by)
+        """As officials write an acting official: "Plh. Kasat Pol PP (Bambang)"."""
+        return acting_name(self.acting_title, display_name(self.task.completed_by))
 
     @property
     def assignee(self) -> str:
         return display_name(self.task.assignee)
+
+
+def acting_name(title: str, name: str) -> str:
+    """A person as the report names them: their name, or for a Plt/Plh "Plh. Kasat Pol PP (name)"."""
+    return f"{title} ({name})" if title else name
 
 
 @dataclass
@@ -274,10 +402,43 @@ class RunReport:
     total: Measured | None = None
     done_standard: str = ""
     sheet_standard: str = ""
+    sheet_standard_computed: bool = False
+    head: Signer | None = None  # who signs "Mengetahui"
+
+
+def report_head(revision: SopRevision, office) -> Signer:
+    """The head who acknowledges the report ("Mengetahui"): the highest position among the SOP's
+    role columns, named when one person holds it; else, when one Plt/Plh acts for it on the day
+    the report is printed, that official under their title ("Plh. Kasat Pol PP"). Two or three
+    queries."""
+    column = (
+        revision.columns.select_related("position").order_by("position__level", "order").first()
+    )
+    if column is None:
+        return Signer()
+    head = Signer(jabatan=column.position.name)
+    signer = None
+    holders = list(column.position.holders.filter(is_active=True).select_related("profile")[:2])
+    if len(holders) == 1:
+        signer = holders[0]
+    elif not holders:
+        today = timezone.localdate(timezone=office.zoneinfo)
+        acting = list(ActingAssignment.objects.filter(
+            position=column.position, starts_on__lte=today, ends_on__gte=today, user__is_active=True,
+        ).select_related("user__profile")[:2])
+        if len(acting) == 1:
+            acting[0].position = column.position
+            head.jabatan, signer = acting[0].title(), acting[0].user
+    if signer is not None:
+        profile = getattr(signer, "profile", None)
+        head.nama = signer.get_full_name()
+        head.pangkat = profile.pangkat if profile else ""
+        head.nip = profile.nip if profile else ""
+    return head
 
 
 def run_report(run: Run) -> RunReport:
-    """What the report of a run shows, in a fixed number of queries (six, plus two for the calendar)."""
+    """What the report of a run shows, in a fixed number of queries (eight, plus two for the calendar)."""
     revision = run.revision
     tasks = list(
         run.tasks.select_related("step", "position", "completed_by", "assignee", "acting__position")
@@ -319,6 +480,8 @@ def run_report(run: Run) -> RunReport:
     durations = [step_duration(task.step) for task in done]
     report.done_standard = str(sum_durations(durations)) if durations else ""
     report.sheet_standard = revision.printed_total
+    report.sheet_standard_computed = bool(report.sheet_standard) and not revision.jumlah_waktu
+    report.head = report_head(revision, run.office)
     end = run.ended_at or max((task.completed_at for task in done), default=None)
     if end is not None and durations:
         report.total = measure(calendar, run.started_at, end, durations, report.done_standard)
@@ -334,7 +497,7 @@ def render_run_pdf(run: Run, *, paper: str = DEFAULT_PAPER) -> bytes:
         "revision": report.revision,
         "office": run.office,
         "zone": run.office.zone_abbreviation,
-        "started_by": display_name(run.started_by),
+        "started_by": acting_name(report.started_acting, display_name(run.started_by)),
         "labels": sheet_labels(),
         "page_counter": page_counter(),
         "printed_at": timezone.now(),
@@ -345,3 +508,44 @@ def render_run_pdf(run: Run, *, paper: str = DEFAULT_PAPER) -> bytes:
     })
     return _write_pdf(html)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The Formulir Monitoring Pelaksanaan SOP (procedures.monitoring.sheets)
+# ---------------------------------------------------------------------------------------------
+
+
+def render_monitoring_sheet_pdf(sheet, *, paper: str = DEFAULT_PAPER) -> bytes:
+    """A monitoring sheet in the sheet's style: the kop, a landscape table, the signature block."""
+    from procedures.models import MonitoringSheet
+    from procedures.monitoring import charts
+    from procedures.monitoring.figures import monitoring_report
+    from procedures.monitoring.scope import Filters, Period
+    from procedures.monitoring.sheets import sheet_rows
+
+    rows = sheet_rows(sheet)
+    # The page's step charts of the period, the same pictures as on Pemantauan (from the stored figures).
+    period = Period(sheet.period_start, sheet.period_end)
+    report = monitoring_report(Filters(period=period, office_ids=frozenset({sheet.office_id})))
+    step_charts = []
+    for row in rows:
+        steps = [step for step in report.steps if step.sop_id == row.sop_id]
+        if steps:
+            step_charts.append(charts.step_chart_image(row.prosedur, steps))
+    latest = (SopRevision.objects.filter(sop_id__in=[row.sop_id for row in rows]).exclude(kop=[])
+              .order_by("-imported_at").first())
+    html = render_to_string("procedures/pdf/monitoring_sheet.html", {
+        "sheet": sheet,
+        "rows": rows,
+        "office": sheet.office,
+        "kop": latest.kop if latest else [sheet.office.name],
+        "signed": sheet.status == MonitoringSheet.Status.SIGNED,
+        "evaluation": sheet.kind == MonitoringSheet.Kind.EVALUATION,
+        "step_charts": step_charts,
+        "signer_id_label": signer_id_label(sheet.signer_nip) if sheet.signer_nip else "NIP",
+        "page_counter": page_counter(),
+        "font_family": flowchart.FONT_FAMILY,
+        "font_faces": _font_faces(),
+        "report_page": _page_css(paper, REPORT_MARGINS, landscape=True),
+    })
+    return _write_pdf(html)

@@ -182,13 +182,13 @@ def unstaffed_refusal(position: Position) -> str:
         "names": ", ".join(fixers(position.office)) or _("ask your administrator")}
 
 
-def start_refusal(revision: SopRevision, user) -> str | None:
-    """Why ``user`` may not start a run of ``revision``, or None."""
+def start_refusal(revision: SopRevision, user, *, position: Position | None = None) -> str | None:
+    """Why ``user`` may not start a run of ``revision``, or None; ``position``: that of the activity
+    chosen (independent activities), instead of the first step's."""
+    first = position or first_position(revision)
     if user.is_superuser:
         # An admin may start any SOP, but not one whose first task nobody could take.
-        first = first_position(revision)
         return unstaffed_refusal(first) if first is not None and not who_may_act(first) else None
-    first = first_position(revision)
     if first is None:
         return _("this SOP has no steps")
     allowed, _acting = standing(user, first)
@@ -206,9 +206,10 @@ def may_cancel_run(run: Run, user) -> bool:
     return first is not None and is_head(user, run.revision, first)
 
 
-def run_acting(run: Run, user) -> ActingAssignment | None:
-    """The Plt/Plh through which ``user`` acts on a whole run (starting or cancelling it)."""
-    first = first_position(run.revision)
+def run_acting(run: Run, user, *, position: Position | None = None) -> ActingAssignment | None:
+    """The Plt/Plh through which ``user`` acts on a whole run (starting or cancelling it);
+    ``position``: the chosen activity's (independent activities), instead of the first step's."""
+    first = position or first_position(run.revision)
     if first is None or user.is_superuser:
         return None
     allowed, acting = standing(user, first)

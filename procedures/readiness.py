@@ -152,7 +152,9 @@ def start_blockers(revisions: Iterable[SopRevision]) -> dict[int, Position]:
     Three queries whatever the number of revisions: the first steps' positions, their holders,
     today's acting officials.
     """
-    revisions = list(revisions)
+    # Independent activities start at the activity chosen; the engine refuses an activity nobody
+    # may do when it is chosen, with the same message. Only chained SOPs are blocked here.
+    revisions = [revision for revision in revisions if not revision.kegiatan_terpisah]
     if not revisions:
         return {}
     first_step = Step.objects.filter(revision=OuterRef("revision_id")).order_by("nomor").values("pk")[:1]

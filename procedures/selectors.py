@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import PermissionDenied
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     BooleanField,
     Case,
@@ -28,11 +28,14 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from procedures import step_graph
+from procedures.compiled import CompiledQuery
 from procedures.models import (
     ActingAssignment,
     KelengkapanItem,
@@ -45,9 +48,6 @@ from procedures.models import (
     Task,
     TaskFile,
 )
-
-# Where a decision's answers lead, with their role columns (procedures.decisions).
-DECISION_TARGETS = ("step__ya_step__column", "step__tidak_step__column")
 
 TASK_RELATED = (
     "run__revision__sop", "run__office", "step__column", "position__office", "assignee", "previous__position",
@@ -201,20 +201,53 @@ def nav_counts(user, standing: Standing) -> dict[str, int]:
     return counts
 
 
+def _task_page_queryset(*, pk: int) -> QuerySet[Task]:
+    # Eight tables, most of them LEFT JOINs: PostgreSQL planned the sixteen-table join of the page
+    # for 16 ms and ran it in 0.3 ms (issue 16). The step comes from the step graph, the office of
+    # the position is the run's, the people are read in one more query.
+    return (Task.objects.select_related("run__revision", "run__office", "position", "previous__position", "acting")
+            .filter(pk=pk))
+
+
+_TASK_PAGE = CompiledQuery("selectors.task_page", _task_page_queryset, pk=int)
+
+
+def _task_with_page_rows(task: Task) -> Task:
+    """Put on a task what its page shows, from memory and one query of the people it names."""
+    run = task.run
+    task.position.office = run.office  # a run's positions are its office's
+    graph = step_graph.graph_for(run.revision_id, run.revision.imported_at)
+    task.step = graph.step(task.step_id)
+    if task.acting is not None and task.acting.position_id == task.position_id:
+        task.acting.position = task.position  # one acts for the position of the task one does
+    previous = task.previous
+    if previous is not None:
+        previous.position.office = run.office
+    wanted = {run.started_by_id, task.assignee_id, task.completed_by_id,
+              previous.completed_by_id if previous is not None else None} - {None}
+    people = get_user_model().objects.in_bulk(wanted)
+    run.started_by = people.get(run.started_by_id)
+    task.assignee = people.get(task.assignee_id)
+    task.completed_by = people.get(task.completed_by_id)
+    if previous is not None:
+        previous.completed_by = people.get(previous.completed_by_id)
+    return task
+
+
 def visible_task(user, pk: int, standing: Standing | None = None) -> Task:
     """A task the user may open: their position's, as a head in its SOP, or any for an admin.
 
     The task comes with what its page shows: who asked (the previous task's worker or the run's
     starter) and the step's kelengkapan, so that the form and the page read them without a query.
+    Two queries: the task with its run, position and previous task (compiled once, see
+    ``procedures.compiled``), then the people it names; the step comes from the step graph.
     """
     from procedures import permissions
 
-    task = get_object_or_404(
-        Task.objects.select_related(*TASK_RELATED, "completed_by", "acting", "previous__completed_by",
-                                    "previous__step", "run__started_by", *DECISION_TARGETS)
-        .prefetch_related(Prefetch("step__kelengkapan", queryset=KelengkapanItem.objects.order_by("order"))),
-        pk=pk,
-    )
+    rows = _TASK_PAGE.rows(pk=pk)
+    if not rows:
+        raise Http404
+    task = _task_with_page_rows(rows[0])
     if user.is_superuser or task.assignee_id == user.pk:
         return task
     if standing is not None:
@@ -348,9 +381,20 @@ def startable_revisions(user, standing: Standing) -> list[SopRevision]:
         if revision is None:
             continue
         steps = list(revision.steps.all())
-        if user.is_superuser or (steps and steps[0].column.position_id in standing.position_ids):
+        # Independent activities: any activity the user may do starts a run of its own.
+        firsts = steps if revision.kegiatan_terpisah else steps[:1]
+        if user.is_superuser or any(step.column.position_id in standing.position_ids for step in firsts):
             result.append(revision)
     return result
+
+
+def startable_activities(user, standing: Standing, revisions: list[SopRevision]) -> list[Step]:
+    """The activities the user may start of the SOPs of independent activities among ``revisions``
+    (from :func:`startable_revisions`, steps prefetched: no query)."""
+    return [
+        step for revision in revisions if revision.kegiatan_terpisah for step in revision.steps.all()
+        if user.is_superuser or step.column.position_id in standing.position_ids
+    ]
 
 
 def offices_of(user, standing: Standing) -> QuerySet[Office]:
@@ -421,16 +465,25 @@ def filter_runs(runs: QuerySet[Run], *, sop_id: int | None = None, status: str =
     return runs
 
 
-def visible_sops(user, standing: Standing) -> list[Sop]:
+def sop_offices(user, standing: Standing) -> frozenset[int]:
+    """The offices whose SOPs the user sees: where they hold or act for a position, and where they
+    write SOPs (an SOP editor, procedures.authoring) even without a position there."""
+    from procedures.authoring.drafts import editor_office_ids
+
+    return standing.offices | frozenset(editor_office_ids(user) or ())
+
+
+def visible_sops(user, standing: Standing, *, as_editor: bool = False) -> list[Sop]:
     """The SOPs of the user's offices (all for an admin) by office and name; two queries.
 
-    Each revision carries ``step_count``; ``sop.latest_revision`` reads the prefetch.
+    Each revision carries ``step_count``; ``sop.latest_revision`` reads the prefetch. ``as_editor``
+    (the catalogue): also those of the offices whose SOPs the user writes (``sop_offices``).
     """
     sops = Sop.objects.select_related("office").prefetch_related(
         Prefetch("revisions", queryset=SopRevision.objects.annotate(step_count=Count("steps")))
     )
     if not user.is_superuser:
-        sops = sops.filter(office_id__in=standing.offices)
+        sops = sops.filter(office_id__in=sop_offices(user, standing) if as_editor else standing.offices)
     result = [sop for sop in sops if sop.latest_revision is not None]
     return sorted(result, key=lambda sop: (sop.office.name.lower(), sop.latest_revision.nama.lower(), sop.kode))
 
@@ -444,7 +497,8 @@ def visible_sop(user, standing: Standing, kode: str) -> Sop:
     sops = list(Sop.objects.filter(kode=kode).select_related("office").prefetch_related("revisions"))
     if not sops:
         raise Http404
-    mine = [sop for sop in sops if sop.office_id in standing.offices]
+    offices = sop_offices(user, standing)
+    mine = [sop for sop in sops if sop.office_id in offices]
     if not mine and not user.is_superuser:
         raise PermissionDenied
     return min(mine or sops, key=lambda sop: sop.office.name.lower())
@@ -466,51 +520,77 @@ def sop_sheet(revision: SopRevision) -> tuple[list, list[Step]]:
 # ---------------------------------------------------------------------------------------------
 
 def _approval_rows() -> QuerySet[Task]:
-    """Approval tasks with what an item shows: the judged work and its files, earlier steps, kelengkapan."""
-    finished = (
-        Task.objects.filter(status__in=(Task.Status.DONE, Task.Status.SENT_BACK))
-        .select_related("step", "position", "completed_by")
-        .prefetch_related(Prefetch("files", queryset=TaskFile.objects.order_by("pk")))
-        .order_by("created_at", "pk")
-    )
-    return (
-        Task.objects.filter(approval_filter())
-        .select_related(*TASK_RELATED, "previous__step", "previous__completed_by", "completed_by", "acting__position",
-                        *DECISION_TARGETS)
-        .prefetch_related(
-            Prefetch("previous__files", queryset=TaskFile.objects.order_by("pk")),
-            Prefetch("step__kelengkapan", queryset=KelengkapanItem.objects.order_by("order")),
-            Prefetch("run__tasks", queryset=finished, to_attr="finished_tasks"),
-        )
-    )
+    """Approval tasks with their run, position, judged (previous) task and acting official.
+
+    Nine tables, not seventeen (PostgreSQL planned the wide join longer than it ran it, issue 16):
+    steps come from the step graph, the rest of an item in three queries (``_with_earlier``).
+    """
+    return Task.objects.filter(approval_filter()).select_related(
+        "run__revision", "run__office", "position", "previous__position", "acting")
 
 
-def _with_earlier(task: Task, user) -> Task:
-    """Attach the run's finished steps before this task, and whether the user did the judged one."""
+def _with_earlier(tasks: list[Task], user) -> list[Task]:
+    """Attach to each task the run's finished steps before it (with their files), its steps and
+    people, and whether the user did the judged step: three queries for any number of tasks."""
     from procedures import permissions
 
-    task.earlier = [done for done in task.run.finished_tasks
-                    if done.pk != task.pk and done.created_at <= task.created_at]
-    task.judged = permissions.judged_task(task)
-    task.own_work = task.judged is not None and task.judged.completed_by_id == user.pk
-    return task
+    if not tasks:
+        return tasks
+    graphs = {}
+    for task in tasks:
+        revision = task.run.revision
+        if revision.pk not in graphs:
+            graphs[revision.pk] = step_graph.graph_for(revision.pk, revision.imported_at)
+    finished = list(
+        Task.objects.filter(run_id__in={task.run_id for task in tasks},
+                            status__in=(Task.Status.DONE, Task.Status.SENT_BACK))
+        .select_related("position").order_by("created_at", "pk")
+    )
+    previous = [task.previous for task in tasks if task.previous is not None]
+    prefetch_related_objects(finished + previous, Prefetch("files", queryset=TaskFile.objects.order_by("pk")))
+    people = get_user_model().objects.in_bulk((
+        {done.completed_by_id for done in finished + previous}
+        | {task.assignee_id for task in tasks} | {task.completed_by_id for task in tasks}) - {None})
+    revision_of = {task.run_id: task.run.revision_id for task in tasks}
+    by_run: dict[int, list[Task]] = {}
+    for done in finished:
+        done.step = graphs[revision_of[done.run_id]].step(done.step_id)
+        done.completed_by = people.get(done.completed_by_id)
+        by_run.setdefault(done.run_id, []).append(done)
+    for task in tasks:
+        run, graph = task.run, graphs[task.run.revision_id]
+        task.position.office = run.office  # a run's positions are its office's
+        task.step = graph.step(task.step_id)
+        task.assignee = people.get(task.assignee_id)
+        task.completed_by = people.get(task.completed_by_id)
+        if task.acting is not None and task.acting.position_id == task.position_id:
+            task.acting.position = task.position
+        if task.previous is not None:
+            task.previous.position.office = run.office
+            task.previous.step = graph.step(task.previous.step_id)
+            task.previous.completed_by = people.get(task.previous.completed_by_id)
+        task.earlier = [done for done in by_run.get(task.run_id, [])
+                        if done.pk != task.pk and done.created_at <= task.created_at]
+        task.judged = permissions.judged_task(task)
+        task.own_work = task.judged is not None and task.judged.completed_by_id == user.pk
+    return tasks
 
 
 def approval_items(user, standing: Standing) -> list[Task]:
-    """My approvals (as :func:`approvals`), each with its earlier work: six queries for any number."""
+    """My approvals (as :func:`approvals`), each with its earlier work: four queries for any number."""
     tasks = (
         _approval_rows()
         .filter(status__in=Task.OPEN, run__status=Run.Status.RUNNING, position_id__in=standing.position_ids)
         .filter(Q(assignee__isnull=True) | Q(assignee=user))
         .order_by("due_at", "pk")[:200]
     )
-    return [_with_earlier(task, user) for task in tasks]
+    return _with_earlier(list(tasks), user)
 
 
 def approval_item(user, pk: int) -> Task:
     """One approval task the user may see, open or not (a stale page may act on a finished one)."""
     visible_task(user, pk)
-    return _with_earlier(get_object_or_404(_approval_rows(), pk=pk), user)
+    return _with_earlier([get_object_or_404(_approval_rows(), pk=pk)], user)[0]
 
 
 @dataclass(frozen=True)

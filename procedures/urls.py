@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from procedures.forms import SignInForm
-from procedures.views import accounts, catalogue, heads, pdf, work
+from procedures.views import accounts, authoring, catalogue, heads, monitoring, pdf, work
 
 urlpatterns = [
     path("", work.inbox, name="inbox"),
@@ -33,8 +33,26 @@ urlpatterns = [
     path("persetujuan/setujui/", heads.approvals_bulk, name="approvals-bulk"),
     path("akan-datang/", heads.upcoming, name="upcoming"),
     path("terlambat/", heads.overdue, name="overdue"),
+    # Monitoring (monev)
+    path("pemantauan/", monitoring.monitoring, name="monitoring"),
+    path("pemantauan/unduh/<slug:table>.<slug:fmt>", monitoring.monitoring_export, name="monitoring-export"),
+    path("pemantauan/formulir/", monitoring.monitoring_sheets, name="monitoring-sheets"),
+    path("pemantauan/formulir/<int:pk>/", monitoring.monitoring_sheet, name="monitoring-sheet"),
+    path("pemantauan/formulir/<int:pk>/ganti/", monitoring.monitoring_sheet_supersede, name="monitoring-sheet-supersede"),
+    path("pemantauan/formulir/<int:pk>/pdf", monitoring.monitoring_sheet_pdf, name="monitoring-sheet-pdf"),
     # SOP catalogue
     path("sop/", catalogue.sop_list, name="sop-list"),
+    path("sop/<slug:kode>/ubah/", authoring.sop_revise, name="draft-revise"),
+    path("sop/<slug:kode>/salin/", authoring.sop_copy, name="draft-copy"),
     path("sop/<slug:kode>/", catalogue.sop_detail, name="sop-detail"),
     path("sop/<slug:kode>/pdf", pdf.sop_pdf, name="sop-pdf"),
+    # SOP editor and pengesahan (procedures.authoring)
+    path("draf/", authoring.draft_list, name="draft-list"),
+    path("draf/baru/", authoring.draft_create, name="draft-create"),
+    path("draf/impor-word/", authoring.draft_import_word, name="draft-word"),
+    path("draf/<int:pk>/", authoring.draft_edit, name="draft-edit"),
+    path("draf/<int:pk>/pratinjau/", authoring.draft_preview, name="draft-preview"),
+    path("draf/<int:pk>/pengesahan/", authoring.draft_review, name="draft-review"),
+    path("draf/<int:pk>/sahkan/", authoring.draft_approve, name="draft-approve"),
+    path("draf/<int:pk>/kembalikan/", authoring.draft_return, name="draft-return"),
 ]

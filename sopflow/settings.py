@@ -223,6 +223,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # locked"), which SQLite reports at once, without waiting.
     sqlite_options["transaction_mode"] = "IMMEDIATE"
 
+# PostgreSQL: the statements of procedures.compiled (the engine's lock, the task page) are
+# PREPAREd once per connection and then only EXECUTEd, so the server skips parsing and planning
+# them. Turn off behind pgbouncer in transaction mode: a prepared statement belongs to one server
+# connection, which the next transaction may not get (docs/performance.md).
+SOPFLOW_PREPARED_STATEMENTS = env_bool("SOPFLOW_PREPARED_STATEMENTS", True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -311,6 +317,8 @@ HISTORY_LOG = Path(os.environ.get("HISTORY_LOG", VAR_DIR / "history-maintenance.
 
 # SOP files: a sheet of 100 steps is about 40 KB; anything far larger is refused unread.
 SOP_FILE_MAX_BYTES = int(os.environ.get("SOP_FILE_MAX_BYTES", 1024 * 1024))
+# An office's logo as uploaded (procedures/logos.py re-encodes it smaller before storing it).
+LOGO_MAX_BYTES = env_int("LOGO_MAX_BYTES", 1024 * 1024)
 
 # Task outputs uploaded by staff.
 TASK_UPLOAD_MAX_BYTES = int(os.environ.get("TASK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))

@@ -80,10 +80,14 @@ class Cast:
         return SopRevision.objects.select_related("sop__office").get(sop__kode=KODE[number])
 
     def start(self, number: str, perihal: str = "Uji jalannya SOP", user=None, **kwargs) -> Run:
-        """Start a run of a seed SOP as the holder of its first step's position."""
+        """Start a run of a seed SOP as the holder of its first step's position (of independent
+        activities, 002: the first activity unless ``step=`` chooses another)."""
         revision = self.revision(number)
+        first = revision.steps.order_by("nomor").first()
+        if revision.kegiatan_terpisah:
+            kwargs.setdefault("step", first)
         if user is None:
-            user = self.holder(revision.steps.order_by("nomor").first().column.position)
+            user = self.holder(kwargs.get("step", first).column.position)
         return engine.run_start(revision=revision, user=user, perihal=perihal, **kwargs)
 
 

@@ -156,7 +156,9 @@ def expected_edges(sheet: Sheet) -> Counter:
     numbers = {node.nomor for node in sheet.nodes}
     edges = Counter()
     for i, node in enumerate(sheet.nodes):
-        if node.kind == KEPUTUSAN:
+        if node.independent:  # an activity of its own: from its start to its own Selesai
+            edges[(f"{node.nomor}-selesai", "next")] += 1
+        elif node.kind == KEPUTUSAN:
             edges[(f"{node.nomor}-{node.ya or 'selesai'}", "ya")] += 1
             edges[(f"{node.nomor}-{node.tidak or 'selesai'}", "tidak")] += 1
         elif node.kind != SELESAI and i + 1 < len(sheet.nodes) and node.nomor + 1 in numbers:

@@ -26,14 +26,17 @@ from django.utils import timezone
 from procedures import engine
 from procedures.demo import ADMIN_USERNAME, demo_users_create
 from procedures.library import sop_import
+from procedures.authoring import drafts as authoring
 from procedures.models import (
     ActingAssignment,
     Event,
     Holiday,
+    MonitoringSheet,
     Office,
     Position,
     Run,
     Sop,
+    SopDraft,
     SopRevision,
     Task,
     TaskFile,
@@ -55,6 +58,7 @@ EXTRA_USERS = (
     "staff",          # is_staff, no permission at all
     "office-admin",   # is_staff with some admin permissions (through a group)
     "superuser",
+    "editor-b",       # an SOP editor of office B (the edit_sop_draft permission, no position)
 )
 # The admin permissions of "office-admin" (its group's): some views, appointing Plt/Plh, the
 # SOP import (change_sop), and holidays.
@@ -83,8 +87,13 @@ APPROVAL_TASKS = ("A-waiting-decision", "A-sent-back", "B-waiting-approval", "A-
 RUNS = ("A-running", "A-running-claimed", "A-cancelled", "A-finished", "B-running", "B-running-other-sop",
         "B-finished", "B-cancelled", "missing")
 FILES = ("A-file", "B-file", "missing")
+# Monitoring sheets (procedures.monitoring.sheets): office A's draft and office B's signed sheet, of this semester.
+SHEETS = ("A-draft", "B-signed", "missing")
 SOPS = ("A-prodeskel", "B-bina-potensi", "B-patroli", "missing")
 REVISIONS = ("A-prodeskel", "B-bina-potensi", "B-patroli")
+# SOP drafts: B's editor's draft, the same submitted to B's Kasat, one of A submitted to A's Kabid
+# (whose Plh may sign it), one of B returned to its editors.
+DRAFTS = ("B-draft", "B-submitted", "A-submitted", "B-returned", "missing")
 # Admin rows: one per office where rows belong to an office, else one, and a missing primary key.
 ADMIN_OBJECTS = ("A", "B", "missing")
 ADMIN_SINGLE = ("one", "missing")
@@ -111,8 +120,10 @@ class World:
     tasks: dict[str, Task | None] = field(default_factory=dict)
     runs: dict[str, Run | None] = field(default_factory=dict)
     files: dict[str, TaskFile | None] = field(default_factory=dict)
+    sheets: dict[str, MonitoringSheet | None] = field(default_factory=dict)
     sops: dict[str, str] = field(default_factory=dict)  # label -> kode
     revisions: dict[str, SopRevision] = field(default_factory=dict)
+    drafts: dict[str, SopDraft | None] = field(default_factory=dict)
     admin_rows: dict[type[Model], dict[str, Model | None]] = field(default_factory=dict)
     media_root: Path | None = None
     who: dict = field(default_factory=dict)  # label -> what the rules say of the person (the test's Who)
@@ -179,6 +190,8 @@ def build_world(media_root: Path) -> World:
         _people(world)
         _acting(world)
         _runs(world)
+        _sheets(world)
+        _drafts(world)
         _admin_rows(world)
         _sign_in(world)
     world.sops = {"A-prodeskel": KODE["003"], "B-bina-potensi": KODE["000"], "B-patroli": KODE["004"],
@@ -208,6 +221,11 @@ def _people(world: World) -> None:
     office_admin.groups.add(group)
     world.people["office-admin"] = Person("office-admin", office_admin)
     world.people["superuser"] = Person("superuser", get_user_model().objects.get(username=ADMIN_USERNAME))
+    editors = Group.objects.create(name="Penyusun SOP")
+    editors.permissions.add(Permission.objects.get(content_type__app_label="procedures", codename="edit_sop_draft"))
+    editor = UserFactory(username="editor-b", office=Office.objects.get(name=OFFICE_B))
+    editor.groups.add(editors)
+    world.people["editor-b"] = Person("editor-b", editor)
     assert set(EXTRA_USERS) <= set(world.people)
 
 
@@ -283,6 +301,53 @@ def _runs(world: World) -> None:
     assert world.tasks["A-waiting-decision"].previous.completed_by == world.user("plh")
     world.files = {"A-file": TaskFile.objects.get(task=_task(d1, 1)), "B-file": TaskFile.objects.get(task=_task(s1, 1)),
                    "missing": None}
+
+
+def _sheets(world: World) -> None:
+    from procedures.monitoring import sheets
+    from procedures.monitoring.scope import semester_of
+
+    period = semester_of(timezone.localdate())
+    for label, office_name in (("A-draft", OFFICE_A), ("B-signed", OFFICE_B)):
+        office = Office.objects.get(name=office_name)
+        head = _holder(Position.objects.filter(office=office).order_by("level", "name").first())
+        sheet = sheets.sheet_prepare(office=office, period=period, user=head)
+        if label == "B-signed":
+            sheet = sheets.sheet_sign(sheet=sheet, user=head)
+        world.sheets[label] = sheet
+    world.sheets["missing"] = None
+
+
+def _small_sop(office: str, kode: str, signer: str, columns: tuple[str, str]) -> dict:
+    return {
+        "kode": kode, "nama": f"Uji {kode}", "instansi": office, "disahkan_oleh": {"jabatan": signer},
+        "pelaksana": list(columns),
+        "langkah": [
+            {"nomor": 1, "kegiatan": "Menyiapkan", "pelaksana": columns[1], "waktu": "15 menit"},
+            {"nomor": 2, "kegiatan": "Memeriksa. Setuju?", "pelaksana": columns[0], "simbol": "keputusan",
+             "waktu": "10 menit", "ya": 3, "tidak": 1},
+            {"nomor": 3, "kegiatan": "Melaksanakan", "pelaksana": columns[1], "waktu": "30 menit"},
+        ],
+    }
+
+
+def _drafts(world: World) -> None:
+    a, b = Office.objects.get(name=OFFICE_A), Office.objects.get(name=OFFICE_B)
+    editor, admin = world.user("editor-b"), world.user("superuser")
+    b_columns = ("Kasat Pol PP", "Petugas Operasional")
+    draft = authoring.draft_create(office=b, user=editor, data=_small_sop(OFFICE_B, "uji-draf", "Kasat Pol PP",
+                                                                         b_columns))
+    submitted = authoring.draft_submit(draft=authoring.draft_create(
+        office=b, user=editor, data=_small_sop(OFFICE_B, "uji-diajukan", "Kasat Pol PP", b_columns)), user=editor)
+    returned = authoring.draft_submit(draft=authoring.draft_create(
+        office=b, user=editor, data=_small_sop(OFFICE_B, "uji-dikembalikan", "Kasat Pol PP", b_columns)), user=editor)
+    returned = authoring.draft_return(draft=returned, user=_holder(_position(OFFICE_B, "Kasat Pol PP")),
+                                      reason="Perbaiki")
+    a_submitted = authoring.draft_submit(draft=authoring.draft_create(
+        office=a, user=admin, data=_small_sop(OFFICE_A, "uji-a", "Kabid", ("Kabid", "Kasi"))), user=admin)
+    world.drafts = {"B-draft": draft, "B-submitted": submitted, "A-submitted": a_submitted, "B-returned": returned,
+                    "missing": None}
+    assert a.pk != b.pk
 
 
 def _admin_rows(world: World) -> None:

@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from procedures import engine, permissions, staffing
+from procedures.authoring import drafts as authoring
 from procedures.models import (
     ActingAssignment,
     Event,
@@ -35,6 +36,7 @@ from procedures.models import (
     Position,
     Run,
     Sop,
+    SopDraft,
     SopRevision,
     Task,
 )
@@ -43,10 +45,12 @@ from tests.matrix_world import (
     ADMIN_OBJECTS,
     ADMIN_SINGLE,
     APPROVAL_TASKS,
+    DRAFTS,
     FILES,
     MISSING_PK,
     REVISIONS,
     RUNS,
+    SHEETS,
     SOPS,
     TASKS,
     World,
@@ -476,8 +480,9 @@ def sop_expect(world, who, label, method, cell) -> Expect:
     sops = list(Sop.objects.filter(kode=world.sops[label]))
     if not sops:
         return missing()
-    if who.superuser or any(sop.office_id in who.offices for sop in sops):
-        return page("an SOP of their office")
+    offices = who.offices | (authoring.editor_office_ids(who.user) or set() if who.user else set())
+    if who.superuser or any(sop.office_id in offices for sop in sops):
+        return page("an SOP of their office (or of an office whose SOPs they write)")
     return forbidden("an SOP of another office")
 
 
@@ -516,6 +521,93 @@ def set_language_expect(world, who, label, method, cell) -> Expect:
     return redirect("/", "the language switch (a cookie, nothing written)")
 
 
+# Monev's monitoring sheets --------------------------------------------------------------------
+
+
+def _scope(who):
+    """procedures.monitoring.scope: which offices' figures the person sees (None: only their own)."""
+    from procedures import selectors
+    from procedures.monitoring.scope import monitoring_scope
+
+    scope = monitoring_scope(who.user, selectors.standing_of(who.user))
+    return None if scope.own_only else scope.office_ids
+
+
+def _heads(who, office) -> bool:
+    """procedures.monitoring.sheets: a head of the office itself (held or Plt/Plh today) prepares and signs."""
+    from procedures.monitoring import sheets
+
+    return sheets.head_title(who.user, office) is not None
+
+
+def sheets_cell(world, label) -> Cell:
+    from procedures.monitoring.scope import semester_of
+
+    return Cell("/pemantauan/formulir/", {"office": str(world.sheets["A-draft"].office_id),
+                                          "periode": semester_of(timezone.localdate()).key})
+
+
+def sheets_expect(world, who, label, method, cell) -> Expect:
+    if _scope(who) is None:
+        return forbidden("sees only their own figures")
+    if method == "GET":
+        return page("heads, monev staff and admins")
+    draft = world.sheets["A-draft"]
+    if _heads(who, draft.office):
+        return redirect(f"/pemantauan/formulir/{draft.pk}/", "the head opens the office's draft there is")
+    return redirect("/pemantauan/formulir/", "not a head of that office: a message, nothing written")
+
+
+def sheet_cell(suffix: str, data: dict | None = None):
+    def cell(world, label):
+        sheet = world.sheets[label]
+        return Cell(f"/pemantauan/formulir/{sheet.pk if sheet else MISSING_PK}/{suffix}", data or {})
+
+    return cell
+
+
+def seeing_sheet(rule):
+    """A sheet of an office whose figures the person sees (not someone who sees only their own)."""
+
+    def expect(world, who, label, method, cell):
+        sheet = world.sheets[label]
+        if sheet is None:
+            return missing()
+        offices = _scope(who)
+        if offices is None or sheet.office_id not in offices:
+            return forbidden("a sheet of an office whose figures they do not see")
+        return rule(world, who, sheet, method, cell)
+
+    return expect
+
+
+def sheet_outcome(world, who, sheet, method, cell) -> Expect:
+    if method == "GET":
+        return page()
+    if not _heads(who, sheet.office):
+        return forbidden("only the office's head saves and signs")
+    if sheet.is_signed:
+        return refused(409, "a signed sheet is locked")
+    return done(f"/pemantauan/formulir/{sheet.pk}/", "the head saves the draft")
+
+
+def supersede_outcome(world, who, sheet, method, cell) -> Expect:
+    if not _heads(who, sheet.office):
+        return forbidden("only the office's head supersedes")
+    if not sheet.is_signed:
+        return refused(409, "a draft is not superseded")
+    return done("/pemantauan/formulir/", "a new draft with the reason")
+
+
+def safe_only(rule):
+    """``@require_safe`` inside ``@login_required``: a POST is 405 whatever the object."""
+
+    def expect(world, who, label, method, cell):
+        return not_allowed() if method != "GET" else rule(world, who, label, method, cell)
+
+    return expect
+
+
 SITE_RULES: dict[str, Rule] = {
     "inbox": Rule(("-",), fixed("/"), signed_in(any_page)),
     "login": Rule(("-",), fixed("/masuk/"), login_expect),
@@ -547,10 +639,133 @@ SITE_RULES: dict[str, Rule] = {
     "approvals-bulk": Rule(APPROVAL_TASKS, approval_cell(bulk=True), signed_in(post_only(approval_expect(bulk=True)))),
     "upcoming": Rule(("-",), fixed("/akan-datang/"), signed_in(any_page)),
     "overdue": Rule(("-",), fixed("/terlambat/"), signed_in(heads_only(any_page))),
+    # Monev: every signed-in user sees figures (a staff member only his own; procedures.monitoring.scope,
+    # whose refusals of another office's filters are tested in tests/test_views_monitoring.py); GET only.
+    "monitoring": Rule(("-",), fixed("/pemantauan/"), signed_in(template_page_get_only)),
+    "monitoring-export": Rule(("-",), fixed("/pemantauan/unduh/langkah.xlsx"), signed_in(template_page_get_only)),
+    "monitoring-sheets": Rule(("-",), sheets_cell, signed_in(sheets_expect)),
+    "monitoring-sheet": Rule(SHEETS, sheet_cell("", {"action": "save"}), signed_in(seeing_sheet(sheet_outcome))),
+    "monitoring-sheet-supersede": Rule(SHEETS, sheet_cell("ganti/", {"reason": "Uji matriks"}),
+                                       signed_in(post_only(seeing_sheet(supersede_outcome)))),
+    "monitoring-sheet-pdf": Rule(SHEETS, lambda world, label: Cell(sheet_cell("")(world, label).path + "pdf", {}),
+                                 signed_in(safe_only(seeing_sheet(lambda w, who, s, m, c: page())))),
     "sop-list": Rule(("-",), fixed("/sop/"), signed_in(any_page)),
     "sop-detail": Rule(SOPS, sop_cell(""), signed_in(sop_expect)),
     "sop-pdf": Rule(SOPS, lambda world, label: Cell(f"/sop/{world.sops[label]}/pdf", {}), signed_in(sop_expect)),
 }
+
+# SOP drafts (procedures.authoring.drafts) ----------------------------------------------------------
+
+
+def is_editor(who: Who) -> bool:
+    """An SOP editor somewhere: an admin, or the edit_sop_draft permission and an office."""
+    return bool(who.user) and authoring.editor_office_ids(who.user) != set()
+
+
+def editors_only(rule):
+    def expect(world, who, label, method, cell):
+        if not is_editor(who):
+            return forbidden("no SOP editor permission in any office")
+        return rule(world, who, label, method, cell)
+
+    return expect
+
+
+def draft_of(world: World, label: str) -> SopDraft | None:
+    draft = world.drafts[label]
+    return SopDraft.objects.select_related("office", "signer_position__office", "sop").get(pk=draft.pk) if draft else None
+
+
+def draft_cell(suffix: str, data: dict | None = None):
+    def cell(world, label):
+        draft = world.drafts[label]
+        return Cell(f"/draf/{draft.pk if draft else MISSING_PK}/{suffix}", data or {})
+
+    return cell
+
+
+def seeing_draft(rule):
+    """authoring.selectors.visible_draft: the office's editors, and once submitted its signer's people."""
+
+    def expect(world, who, label, method, cell):
+        draft = draft_of(world, label)
+        if draft is None:
+            return missing()
+        if not authoring.may_view(draft, who.user):
+            return forbidden("a draft of another office, or not yet submitted to a position of theirs")
+        return rule(world, who, draft, method, cell)
+
+    return expect
+
+
+def editing_draft(rule):
+    def expect(world, who, draft, method, cell):
+        if not authoring.may_edit_office(who.user, draft.office_id):
+            return forbidden("not an SOP editor of the draft's office")
+        return rule(world, who, draft, method, cell)
+
+    return expect
+
+
+def edit_expect(world, who, draft, method, cell) -> Expect:
+    if not draft.editable:
+        return redirect(f"/draf/{draft.pk}/pengesahan/", "submitted or approved: the signer's page")
+    if method == "GET":
+        return page("the editor")
+    return done(f"/draf/{draft.pk}/", "saves the draft (incomplete is allowed)")
+
+
+def sign_expect(location: Callable[[SopDraft], str]):
+    def expect(world, who, draft, method, cell):
+        if draft.status != SopDraft.Status.SUBMITTED:
+            return refused(409, f"the draft is {draft.status}")
+        refusal = authoring.sign_refusal(draft, who.user)
+        if refusal:
+            return refused(403, refusal)
+        return done(location(draft), "holds or acts for the signer position, and did not write it")
+
+    return expect
+
+
+def sop_draft_expect(world, who, label, method, cell) -> Expect:
+    """Ubah / Salin: an SOP of an office whose SOPs the user writes."""
+    sops = list(Sop.objects.filter(kode=world.sops[label]))
+    if not sops:
+        return missing()
+    ids = authoring.editor_office_ids(who.user)
+    if ids is not None and not any(sop.office_id in ids for sop in sops):
+        return forbidden("not an SOP editor of the SOP's office")
+    return done("/draf/", "a draft of it")
+
+
+def create_expect(world, who, label, method, cell) -> Expect:
+    if authoring.editor_offices(who.user).count() > 1:
+        return refused(400, "writes for several offices and chose none")
+    return done("/draf/", "a new draft of their office")
+
+
+def word_expect(world, who, label, method, cell) -> Expect:
+    return refused(400, "no file: the list page says so")
+
+
+SITE_RULES.update({
+    "draft-list": Rule(("-",), fixed("/draf/"), signed_in(editors_only(any_page))),
+    "draft-create": Rule(("-",), fixed("/draf/baru/"), signed_in(post_only(editors_only(create_expect)))),
+    "draft-word": Rule(("-",), fixed("/draf/impor-word/"), signed_in(post_only(editors_only(word_expect)))),
+    "draft-revise": Rule(SOPS, sop_cell("ubah/"), signed_in(post_only(sop_draft_expect))),
+    "draft-copy": Rule(SOPS, sop_cell("salin/"), signed_in(post_only(sop_draft_expect))),
+    "draft-edit": Rule(DRAFTS, draft_cell("", {"kode": "uji-matriks", "nama": "Uji matriks"}),
+                       signed_in(seeing_draft(editing_draft(edit_expect)))),
+    "draft-preview": Rule(DRAFTS, draft_cell("pratinjau/"), signed_in(post_only(seeing_draft(editing_draft(
+        lambda w, who, d, m, c: page("the sheet and the messages, nothing written")))))),
+    "draft-review": Rule(DRAFTS, draft_cell("pengesahan/"), signed_in(seeing_draft(
+        lambda w, who, d, m, c: page("the sheet as it will print")))),
+    "draft-approve": Rule(DRAFTS, draft_cell("sahkan/"), signed_in(post_only(seeing_draft(
+        sign_expect(lambda draft: "/sop/")))), get_once=True),
+    "draft-return": Rule(DRAFTS, draft_cell("kembalikan/", {"reason": "Uji matriks"}), signed_in(post_only(
+        seeing_draft(sign_expect(lambda draft: f"/draf/{draft.pk}/pengesahan/"))))),
+})
+
 
 # ---------------------------------------------------------------------------------------------
 # The admin's rules

@@ -46,6 +46,7 @@ def results(tmp_path_factory) -> dict:
         "BENCH_DEBUG": "1",
         "BENCH_TIMING_REQUESTS": "5",
         "BENCH_ENGINE_RUNS": "2",
+        "BENCH_ENGINE_WARMUP": "1",
         "BENCH_HTTP_WORKERS": "2",
         "BENCH_HTTP_CLIENTS": "2",
         "BENCH_HTTP_RUNS": "2",
@@ -53,6 +54,7 @@ def results(tmp_path_factory) -> dict:
         "BENCH_PDF_REPEAT": "1",
         "BENCH_PDF_STEPS": "12",
         "BENCH_IMPORT_FILES": "5",
+        "BENCH_MONITORING_REQUESTS": "3",
     }
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -79,7 +81,7 @@ def test_it_grows_the_data_step_by_step(results):
 
 def test_it_counts_queries_of_every_page_at_every_size(results):
     for size in ("10", "50"):
-        assert set(results["queries"]["by_size"][size]) == {"inbox", "task", "run", "run_list", "overdue"}
+        assert set(results["queries"]["by_size"][size]) == {"inbox", "task", "run", "run_list", "overdue", "monitoring"}
     assert results["queries"]["size_dependent"] == []
 
 
@@ -95,6 +97,13 @@ def test_it_measures_the_engine(results):
     assert engine["completion_statements"] > 0
     assert engine["ratio"] > 0
     assert engine["completions"] == 12 + 7  # one run to step 12, one ending at step 7
+
+
+def test_it_measures_the_engine_on_the_fresh_database_as_the_peer_comparison_does(results):
+    fresh = results["engine_fresh"]
+    assert fresh["completions"] == 12 + 7 and fresh["warmup_runs"] == 1
+    assert fresh["tasks_per_second"] > 0 and fresh["ratio"] > 0
+    assert {"goal_ratio", "ratio_met", "load_average", "statements_per_completion"} <= set(fresh)
 
 
 def test_it_completes_tasks_over_http_without_losing_any(results):
@@ -114,3 +123,10 @@ def test_it_renders_sheets_and_imports_files(results):
 def test_every_figure_has_a_goal(results):
     assert results["goals"]
     assert all({"figure", "value", "goal", "met"} <= set(row) for row in results["goals"])
+
+
+def test_it_measures_monitoring(results):
+    monitoring = results["monitoring"]
+    assert monitoring["page"]["requests"] == 3
+    assert {"xlsx", "sheet_pdf"} <= set(monitoring)
+    assert "monitoring" in results["queries"]["by_size"][str(results["sizes"][-1])]

@@ -159,15 +159,42 @@ def test_001_runs_end_to_end(cast):
         task.step.kelengkapan.count() for task in run.tasks.select_related("step"))
 
 
-def test_002_runs_end_to_end(cast):
-    run = cast.start("002")
+@pytest.mark.parametrize("nomor, holder", [(1, "kanit-binpolmas"), (2, "kanit-binkamsa"), (3, "kanit-binpolmas")])
+def test_002_runs_one_activity_end_to_end(cast, nomor, holder):
+    # Independent activities (kegiatan_terpisah): a run does the one chosen, then it is finished.
+    activity = cast.revision("002").steps.get(nomor=nomor)
+    run = cast.start("002", step=activity)
 
     trail = drive(run, cast)
 
-    assert trail == [(1, "kanit-binpolmas"), (2, "kanit-binkamsa"), (3, "kanit-binpolmas")]
+    assert trail == [(nomor, holder)]
     run.refresh_from_db()
     assert run.status == Run.Status.FINISHED
-    assert transitions(run) == {"start": 1, "reach": 3, "claim": 3, "complete": 3, "finish": 1}
+    assert transitions(run) == {"start": 1, "reach": 1, "claim": 1, "complete": 1, "finish": 1}
+
+
+def test_002_starts_only_with_an_activity_of_its_own(cast):
+    revision = cast.revision("002")
+    user = cast.user("Kanit Binpolmas")
+    error = refused(InvalidInput, lambda: engine.run_start(revision=revision, user=user, perihal="Uji"))
+    assert error.field == "step" and "choose the activity" in error.message
+    other = cast.revision("000").steps.get(nomor=1)
+    error = refused(InvalidInput, lambda: engine.run_start(revision=revision, user=user, perihal="Uji", step=other))
+    assert "not one of this SOP's" in error.message
+
+
+def test_an_activity_is_started_by_whoever_may_do_it(cast):
+    activity_b = cast.revision("002").steps.get(nomor=2)  # the Kanit Binkamsa's
+    error = refused(NotAllowed, lambda: cast.start("002", step=activity_b, user=cast.user("Kanit Binpolmas")))
+    assert "Kanit Binkamsa" in error.message
+    run = cast.start("002", step=activity_b)
+    assert open_task(run).step.nomor == 2
+
+
+def test_an_sop_of_chained_steps_starts_at_its_first(cast):
+    second = cast.revision("000").steps.get(nomor=2)
+    error = refused(InvalidInput, lambda: cast.start("000", step=second))
+    assert "starts at its first step" in error.message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,7 +632,7 @@ def test_after_cancelling_every_action_is_a_conflict(cast, action):
 def test_a_finished_run_refuses_every_action(cast, action):
     run = cast.start("002")
     drive(run, cast)
-    last = run.tasks.get(step__nomor=3)
+    last = run.tasks.get()  # activity A: the whole run
 
     error = refused(Conflict, lambda: ACTIONS[action](last, cast.user("Kanit Binpolmas"), cast))
 

@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from procedures import engine, step_graph
+from procedures.compiled import prepared_sql
 from procedures.library import sop_import
 from procedures.models import ActingAssignment, Holiday, Run, SopRevision, Task, WorkingHours
 from procedures.working_calendar import calendar_for_office, national_holidays
@@ -47,6 +48,8 @@ def statements(captured) -> list[str]:
         sql = query["sql"]
         if sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
             continue
+        if sql.startswith("EXECUTE "):  # a statement PREPAREd once per connection (procedures.compiled)
+            sql = prepared_sql(sql.split()[1].split("(")[0])
         words = sql.split()
         if len(words) == 1:  # BEGIN, COMMIT
             kind = words[0]

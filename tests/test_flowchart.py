@@ -75,7 +75,9 @@ def test_each_seed_sheet_draws_every_step_in_its_column_and_every_flow_once(seed
         with django_assert_max_num_queries(3):
             sheet = flowchart.sheet_of(revision)
         steps = list(revision.steps.order_by("nomor"))
-        assert [n.kind for n in sheet.nodes] == [s.simbol for s in steps]
+        # Independent activities (002) each start with a capsule, whatever their simbol.
+        assert [n.kind for n in sheet.nodes] == (
+            ["mulai"] * len(steps) if revision.kegiatan_terpisah else [s.simbol for s in steps])
         tidak = [s for s in steps if s.simbol == Step.Symbol.DECISION]
         assert sum(1 for edge in sheet.edges if edge.kind == "tidak") == len(tidak)
         check_drawing(sheet, flowchart.draw(sheet, width_mm=A4[0], height_mm=None, web=True), paged=False)
@@ -102,6 +104,26 @@ def test_patroli_decisions_end_the_run_below_the_diamond_in_its_own_column(seeds
         assert end.box[1] > diamond.box[3], "below the diamond"
     texts = {t.text for t in svg.iter(f"{NS}text")}
     assert {"Selesai", "Ya", "Tidak"} <= texts
+
+
+def test_independent_activities_each_have_their_own_start_and_end(seeds):
+    revision = revision_of(seeds, "satbinmas-unit-binpolmas")
+    assert revision.kegiatan_terpisah
+    with translation.override("id"):
+        drawing = flowchart.flow_svg(revision)
+        pages = flowchart.sheet_pages(revision, width_mm=A4[0], height_mm=A4[1])
+    view = PageView.read(drawing)
+    symbols = {int(s.attrs["data-step"]): s for s in view.symbols}
+    exits = {int(end.attrs["data-step"]): end for end in view.exits}
+    assert {s.attrs["data-kind"] for s in symbols.values()} == {"mulai"}, "each activity starts with a capsule"
+    assert sorted(exits) == [1, 2, 3], "and ends with its own Selesai below it"
+    for step, end in exits.items():
+        assert end.box[1] > symbols[step].box[3]
+    edges = {g.get("data-edge") for g in groups(ET.fromstring(drawing), "flow")}
+    assert edges == {"1-selesai", "2-selesai", "3-selesai"}, "no flow from one activity to another"
+    cells = cells_of(pages)
+    assert [cells[nomor]["no"] for nomor in (1, 2, 3)] == [["A"], ["B"], ["C"]], "the printed labels"
+    assert "Jumlah Waktu" in pages[-1] and "3 jam" not in pages[-1], "no total"
 
 
 def test_prodeskel_tidak_flows_go_back(seeds):

@@ -99,8 +99,9 @@ def _fast_pdfs(monkeypatch):
     """The PDFs' permissions are the matrix's business, their rendering tests/test_pdf*.py's."""
     from procedures import pdf
 
-    monkeypatch.setattr(pdf, "render_sop_pdf", lambda revision, paper=None: b"%PDF-1.4 sheet")
+    monkeypatch.setattr(pdf, "render_sop_pdf", lambda revision, paper=None, orientation=None: b"%PDF-1.4 sheet")
     monkeypatch.setattr(pdf, "render_run_pdf", lambda run: b"%PDF-1.4 report")
+    monkeypatch.setattr(pdf, "render_monitoring_sheet_pdf", lambda sheet: b"%PDF-1.4 monitoring sheet")
 
 
 WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)

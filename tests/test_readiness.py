@@ -120,6 +120,12 @@ def test_start_blockers_name_the_first_steps_position_in_three_queries(django_as
     assert found == {blocked.latest_revision.pk: Position.objects.get(office=blocked.office, name="Kepala")}
 
 
+def test_an_sop_of_independent_activities_is_not_blocked_by_its_first_activity():
+    sop = imported(**{"kode: uji-patroli": "kode: uji-patroli\nkegiatan_terpisah: true"})
+    assert sop.latest_revision.kegiatan_terpisah
+    assert start_blockers([sop.latest_revision]) == {}
+
+
 def test_an_admin_cannot_start_a_run_whose_first_step_nobody_holds():
     sop = imported()
     kasubag = UserFactory(first_name="Kasubag", last_name="Organisasi", is_staff=True, office=sop.office)

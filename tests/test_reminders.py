@@ -57,7 +57,8 @@ def admin(binpolmas):
 
 def start(revision, admin, perihal="Pembinaan Kelurahan Limba", at=START) -> Task:
     with time_machine.travel(at, tick=False):
-        run = run_start(revision=revision, user=admin, perihal=perihal, now=at)
+        # SOP 002 is of independent activities: the run does activity A.
+        run = run_start(revision=revision, user=admin, perihal=perihal, now=at, step=revision.steps.get(nomor=1))
     return run.tasks.get()
 
 

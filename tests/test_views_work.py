@@ -458,6 +458,41 @@ def test_an_sop_i_may_not_start_is_refused(client, cast):
     assert snapshot() == before
 
 
+def test_an_sop_of_independent_activities_starts_with_the_activity_chosen(client, cast):
+    revision = cast.revision("002")  # activities A and C are the Kanit Binpolmas's, B the Kanit Binkamsa's
+    signed_in(client, cast.user("Kanit Binpolmas"))
+    page = client.get(RUN_START)
+    offered = list(page.context["form"].fields["step"].queryset.values_list("nomor", flat=True))
+    assert offered == [1, 3]
+    html = page.content.decode()
+    assert "Unit Binpolmas — A. A. Pembinaan" in html and "C. C. Analisa" in html
+
+    before = snapshot()
+    refused_page = client.post(RUN_START, {"revision": revision.pk, "perihal": "Tanpa kegiatan"})
+    assert refused_page.status_code == 400 and "step" in refused_page.context["form"].errors
+    assert snapshot() == before
+
+    activity_c = revision.steps.get(nomor=3)
+    response = client.post(RUN_START, {"revision": revision.pk, "step": activity_c.pk, "perihal": "Evaluasi Juni"})
+    run = Run.objects.get(perihal="Evaluasi Juni")
+    assert response.status_code == 302
+    task = open_task(run)
+    assert task.step == activity_c
+    engine.task_complete(task=task, user=cast.user("Kanit Binpolmas"), ticked=[i.pk for i in activity_c.kelengkapan.all()],
+                         output_text="Laporan")
+    run.refresh_from_db()
+    assert run.status == Run.Status.FINISHED  # the activity is the whole run
+
+
+def test_an_activity_i_may_not_do_is_not_offered(client, cast):
+    signed_in(client, cast.user("Kanit Binkamsa"))
+    page = client.get(RUN_START)
+    assert list(page.context["form"].fields["step"].queryset.values_list("nomor", flat=True)) == [2]
+    # The SOP's page offers the start too, though activity A is not the Kanit Binkamsa's.
+    sop_page = client.get(reverse("sop-detail", args=[cast.revision("002").sop.kode]))
+    assert sop_page.context["can_start"]
+
+
 def test_the_run_page_shows_the_flow_and_the_timeline(client, cast):
     run, _task = started(cast)
     drive(run, cast, stop_at=3)

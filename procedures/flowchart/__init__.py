@@ -18,7 +18,7 @@ done/current/left.
 
 from __future__ import annotations
 
-from procedures.flowchart.content import KEPUTUSAN, MULAI, PROSES, SELESAI, Edge, Node, Sheet, flow_edges, sheet_from, sheet_of
+from procedures.flowchart.content import KEPUTUSAN, MULAI, PROSES, SELESAI, Edge, Node, Sheet, flow_edges, sheet_from, sheet_of, total_note
 from procedures.flowchart.drawing import Drawing, page_svg
 from procedures.flowchart.layout import layout_sheet
 from procedures.flowchart.routing import Canvas, Router
@@ -27,7 +27,7 @@ from procedures.flowchart.text import FONT_FAMILY, FONT_FILES, FONT_SIZE, LINE, 
 __all__ = [
     "FONT_FAMILY", "FONT_FILES", "FONT_SIZE", "KEPUTUSAN", "LINE", "MULAI", "PROSES", "SELESAI", "SMALL_SIZE",
     "Edge", "Node", "Sheet", "draw", "flow_edges", "flow_svg", "page_svg", "sheet_from", "sheet_of",
-    "sheet_pages", "text_width", "web_drawing", "wrap",
+    "sheet_pages", "text_width", "total_note", "web_drawing", "wrap",
 ]
 
 

@@ -33,7 +33,9 @@ from procedures.flowchart.text import FONT_FAMILY, FONT_SIZE, FONT_STACK, LINE, 
 STROKE = 0.25
 ARROW_LEN = 1.4
 ARROW_HALF = 0.65
-STATE_FILL = {"done": "#d1e7dd", "current": "#ffe69c", "left": "#ffffff", "cancelled": "#e2e3e5"}
+STATE_FILL = {"done": "#d1e7dd", "current": "#ffe69c", "left": "#ffffff", "cancelled": "#e2e3e5",
+              # Monev (procedures.monitoring.charts.lateness_states): a step's share within its standard.
+              "within": "#d1e7dd", "slow": "#ffe69c", "late": "#f1aeb5"}
 ALIGN = {"start": "left", "middle": "center", "end": "right"}
 
 
@@ -175,6 +177,8 @@ class Drawing:
         self._text(group, self.lay.total_lines, cols.x["waktu"], y + PAD, width, anchor="middle", bold=True,
                    row=' data-total=""')
         _cell(group, cols.x["keterangan"], y, cols.width["keterangan"], h)
+        self._text(group, self.lay.total_note_lines, cols.x["keterangan"], y + PAD, cols.width["keterangan"],
+                   row=' data-total-note=""')
 
     # -- flows, symbols, connectors ----------------------------------------------------------------
     def _flow(self, flow: Flow) -> None:

@@ -150,8 +150,9 @@ def shapes(actor_width: float) -> Shapes:
 
 
 def has_exit(node: Node) -> bool:
-    """A decision one of whose answers ends the run: a small Selesai stands below it."""
-    return node.kind == KEPUTUSAN and (node.ya is None or node.tidak is None)
+    """A decision one of whose answers ends the run, or an independent activity: a small Selesai
+    stands below it."""
+    return node.independent or (node.kind == KEPUTUSAN and (node.ya is None or node.tidak is None))
 
 
 def symbol_group_height(node: Node, sizes: Shapes) -> float:
@@ -199,7 +200,7 @@ class RowSpec:
 
 def row_spec(node: Node, cols: Columns, sizes: Shapes) -> RowSpec:
     texts = {
-        "no": str(node.nomor),
+        "no": node.label or str(node.nomor),
         "kegiatan": node.kegiatan,
         "kelengkapan": "\n".join(f"- {item}" for item in node.kelengkapan),
         "waktu": node.waktu,
@@ -307,6 +308,7 @@ class Layout:
     header: Header
     total_lines: list[str]
     total_height: float
+    total_note_lines: list[str] = field(default_factory=list)
     pages: list[PageLayout] = field(default_factory=list)
 
 
@@ -375,8 +377,10 @@ def layout_sheet(sheet: Sheet, *, width: float, height: float | None) -> Layout:
     sizes = shapes(cols.actor_width)
     head = header(sheet, cols)
     total_lines = wrap(sheet.total, cols.width["waktu"] + cols.width["output"] - 2 * PAD, bold=True) or [""]
-    total_height = max(len(total_lines) * LINE + 2 * PAD, 7.0)
-    result = Layout(cols=cols, shapes=sizes, header=head, total_lines=total_lines, total_height=total_height)
+    note_lines = wrap(sheet.total_note, cols.width["keterangan"] - 2 * PAD) if sheet.total_note else []
+    total_height = max(max(len(total_lines), len(note_lines)) * LINE + 2 * PAD, 7.0)
+    result = Layout(cols=cols, shapes=sizes, header=head, total_lines=total_lines, total_height=total_height,
+                    total_note_lines=note_lines)
     inner = None if height is None else height - 2 * INSET
     specs = [row_spec(node, cols, sizes) for node in sheet.nodes]
     if inner is None:

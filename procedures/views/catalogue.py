@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from procedures import selectors
+from procedures.authoring import drafts
 from procedures.models import Run, Sop
 
 RUNS_PER_PAGE = 25
@@ -97,10 +98,14 @@ def run_list(request):
 @login_required
 def sop_list(request):
     standing = selectors.request_standing(request)
-    sops = selectors.visible_sops(request.user, standing)
+    sops = selectors.visible_sops(request.user, standing, as_editor=True)
+    editor_offices = drafts.editor_office_ids(request.user)
     return render(request, "procedures/catalogue/sop_list.html", {
         "sops": sops,
         "several_offices": len({sop.office_id for sop in sops}) > 1,
+        # The SOP editor's buttons (Buat SOP, Ubah, Salin): None = every office (an admin).
+        "is_sop_editor": editor_offices is None or bool(editor_offices),
+        "editable_offices": editor_offices,
     })
 
 
@@ -136,8 +141,10 @@ def sop_detail(request, kode: str):
         (_("Warnings"), revision.peringatan),
         (_("Records"), revision.pencatatan),
     ]
+    # Independent activities: whoever may do any of them may start a run (of that one).
+    firsts = steps if revision.kegiatan_terpisah else steps[:1]
     can_start = is_latest and bool(steps) and (
-        request.user.is_superuser or steps[0].column.position_id in standing.position_ids)
+        request.user.is_superuser or any(step.column.position_id in standing.position_ids for step in firsts))
     return render(request, "procedures/catalogue/sop_detail.html", {
         "sop": sop,
         "revision": revision,

@@ -35,6 +35,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from procedures import decisions, engine, selectors
 from procedures.forms import TaskWorkForm
+from procedures.views import authoring
 from procedures.models import Task
 
 
@@ -90,7 +91,7 @@ def _mark(task: Task, standing: selectors.Standing) -> Task:
     # "Approve selected" gives one answer, Ya, to all: not to an item whose Ya ends the run or
     # sends the work back, which asks first on its own.
     task.bulk_ok = not (yes and yes.answer(Task.Decision.YES).confirm)
-    task.return_to = engine.return_target(task, task.run.finished_tasks)
+    task.return_to = engine.return_target(task, task.earlier)
     return task
 
 
@@ -118,6 +119,7 @@ def _approvals_page(request, standing: selectors.Standing, *, bound: TaskWorkFor
     return render(request, "procedures/heads/approvals.html", {
         "items": items,
         "unknown_errors": [(about or {}).get(pk, message) for pk, message in errors.items() if pk not in listed],
+        **authoring.signer_context(request, standing),
     }, status=status)
 
 

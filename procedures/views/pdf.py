@@ -17,7 +17,8 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 
 @login_required
 def sop_pdf(request, kode: str):
-    """The sheet of an SOP: the latest revision, ``?revisi=N`` another; ``?kertas=f4`` for F4 paper.
+    """The sheet of an SOP: the latest revision, ``?revisi=N`` another; ``?kertas=f4`` for F4 paper;
+    ``?orientasi=lanskap`` for a landscape identity page (the whole sheet in one orientation).
 
     An unknown revision or paper is a 404, like a mistyped address: printing on A4 what was asked
     for on F4 would cut the sheet without a word.
@@ -31,11 +32,14 @@ def sop_pdf(request, kode: str):
     else:
         revision = max(revisions, key=lambda r: r.number, default=None)
     paper = (request.GET.get("kertas") or pdf.DEFAULT_PAPER).strip().lower()
-    if revision is None or paper not in pdf.PAPERS:
+    orientation = (request.GET.get("orientasi") or pdf.DEFAULT_ORIENTATION).strip().lower()
+    if revision is None or paper not in pdf.PAPERS or orientation not in pdf.ORIENTATIONS:
         raise Http404
     revision.sop = sop  # its office is already read
     suffix = "" if paper == pdf.DEFAULT_PAPER else f"-{paper.upper()}"
-    return _pdf_response(pdf.render_sop_pdf(revision, paper=paper), f"SOP-{sop.kode}-rev{revision.number}{suffix}.pdf")
+    suffix += "" if orientation == pdf.DEFAULT_ORIENTATION else "-lanskap"
+    return _pdf_response(pdf.render_sop_pdf(revision, paper=paper, orientation=orientation),
+                         f"SOP-{sop.kode}-rev{revision.number}{suffix}.pdf")
 
 
 @login_required

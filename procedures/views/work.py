@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from procedures import decisions, engine, flowchart, permissions, readiness, selectors, timeline
+from procedures import decisions, engine, flowchart, inbox_rows, permissions, readiness, selectors, timeline
 from procedures.forms import CancelRunForm, ReturnForm, StartRunForm, TaskWorkForm
+from procedures.monitoring.reminders import sheet_notices
 from procedures.views.errors import Missing
 from procedures.models import Task
 
@@ -24,12 +25,14 @@ from procedures.models import Task
 def inbox(request):
     standing = selectors.request_standing(request)
     tasks = selectors.my_tasks(request.user, standing)
-    # A head's decisions and reports to approve are counted under Persetujuan, not under "Tugas
-    # saya" too: listed here in a section of their own, apart from the other tasks.
-    heads_page = selectors.is_head_anywhere(request.user, standing)
     titles = {role.position_id: role.title for role in standing.acting_roles}
     for task in tasks:
         task.acting_as = titles.get(task.position_id, "")
+    # Each row's HTML is written once in Python (procedures.inbox_rows): a head's inbox has many.
+    tasks = inbox_rows.task_rows(tasks)
+    # A head's decisions and reports to approve are counted under Persetujuan, not under "Tugas
+    # saya" too: listed here in a section of their own, apart from the other tasks.
+    heads_page = selectors.is_head_anywhere(request.user, standing)
     approvals = [task for task in tasks
                  if heads_page and task.is_approval and task.position_id in standing.position_ids]
     others = [task for task in tasks if task not in approvals]
@@ -37,6 +40,8 @@ def inbox(request):
         "mine": [task for task in others if task.assignee_id == request.user.pk],
         "claimable": [task for task in others if task.assignee_id is None],
         "approvals": approvals,
+        # Heads only (no query for others): the semester's monitoring sheets still to sign.
+        "sheet_notices": sheet_notices(standing),
     })
 
 
@@ -212,7 +217,9 @@ def task_reassign(request, pk: int):
 
 def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: int = 200):
     columns, steps, states, open_tasks = selectors.run_steps(run)
-    sheet = flowchart.sheet_from(columns, steps, total=run.revision.printed_total)
+    sheet = flowchart.sheet_from(columns, steps, total=run.revision.printed_total,
+                                 total_note=flowchart.total_note(run.revision),
+                                 independent=run.revision.kegiatan_terpisah)
     return render(request, "procedures/run_detail.html", {
         "flowchart": flowchart.web_drawing(sheet, states={step.nomor: step.state for step in steps}),
         "run": run,
@@ -267,11 +274,13 @@ def run_start(request):
     # Shown, but not offered: SOPs whose first step nobody may take (an admin sees every SOP).
     blocked = readiness.start_blockers(revisions) if request.user.is_superuser else {}
     form = StartRunForm(request.POST or None, revisions=revisions,
-                        blocked={pk: position.name for pk, position in blocked.items()})
+                        blocked={pk: position.name for pk, position in blocked.items()},
+                        activities=selectors.startable_activities(request.user, standing, revisions))
     if request.method == "POST" and form.is_valid():
+        revision = form.cleaned_data["revision"]
         try:
-            run = engine.run_start(revision=form.cleaned_data["revision"], user=request.user,
-                                   perihal=form.cleaned_data["perihal"])
+            run = engine.run_start(revision=revision, user=request.user, perihal=form.cleaned_data["perihal"],
+                                   step=form.cleaned_data.get("step") if revision.kegiatan_terpisah else None)
         except engine.EngineError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:

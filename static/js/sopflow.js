@@ -18,3 +18,15 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// SOP editor: a Ya/Tidak choice names its step by number and the start of its activity, as typed
+// (templates/procedures/authoring/editor.html marks the activities and the target lists).
+document.addEventListener("input", function (event) {
+  const field = event.target;
+  if (!field.matches || !field.matches("[data-step-key]")) return;
+  const text = field.value.trim();
+  const label = field.dataset.stepNumber + (text ? ". " + (text.length <= 40 ? text : text.slice(0, 39) + "…") : "");
+  document.querySelectorAll("select[data-step-targets] option").forEach(function (option) {
+    if (option.value === field.dataset.stepKey) option.textContent = label;
+  });
+});

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from procedures.library import find_revision
-from procedures.pdf import DEFAULT_PAPER, PAPERS, render_sop_pdf
+from procedures.pdf import DEFAULT_ORIENTATION, DEFAULT_PAPER, ORIENTATIONS, PAPERS, render_sop_pdf
 
 
 class Command(BaseCommand):
@@ -16,14 +16,16 @@ class Command(BaseCommand):
         parser.add_argument("--instansi", help="The office, when several offices use the same KODE.")
         parser.add_argument("--kertas", choices=sorted(PAPERS), default=DEFAULT_PAPER,
                             type=str.lower, help="Paper: a4 (default) or f4.")
+        parser.add_argument("--orientasi", choices=ORIENTATIONS, default=DEFAULT_ORIENTATION, type=str.lower,
+                            help="The identity page: potret (default) or lanskap (the whole sheet landscape).")
         parser.add_argument("-o", "--output", metavar="FILE", required=True, help="The PDF file to write.")
 
-    def handle(self, *args, kode, revision, instansi, kertas, output, **options):
+    def handle(self, *args, kode, revision, instansi, kertas, orientasi, output, **options):
         try:
             found = find_revision(kode=kode, instansi=instansi, number=revision)
         except LookupError as error:
             raise CommandError(str(error)) from None
-        content = render_sop_pdf(found, paper=kertas)
+        content = render_sop_pdf(found, paper=kertas, orientation=orientasi)
         try:
             Path(output).write_bytes(content)
         except OSError as error:
