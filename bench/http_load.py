@@ -222,6 +222,8 @@ class Client(threading.Thread):
                 if decision and not escalate:  # the first decision of Patroli is step 7
                     fields += [("reason", "Tidak ada temuan pelanggaran"), ("output_text", ""), ("note", ""),
                                ("decision", "tidak")]
+                    # Tidak ends the patrol: the page asks first, and its confirmation button posts so.
+                    action += "?confirmed=1"
                 else:
                     fields += [("ticked", value) for value in ticked]
                     fields += [("output_text", "Terlaksana"), ("note", "")]

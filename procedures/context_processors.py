@@ -10,4 +10,5 @@ def navigation(request):
     return {
         "nav_counts": selectors.nav_counts(user, standing),
         "is_head": selectors.is_head_anywhere(user, standing),
+        "acting_roles": standing.acting_roles,
     }

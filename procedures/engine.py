@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, F, OuterRef
@@ -206,16 +207,24 @@ def _visit(run: Run, step: Step) -> RawSQL:
 
 
 def _open_task(*, run: Run, step: Step, position_id: int, previous: Task | None, user,
-               calendar: WorkingCalendar, now: dt.datetime, events: list[Event], return_reason: str = "") -> Task:
+               calendar: WorkingCalendar, now: dt.datetime, events: list[Event], return_reason: str = "",
+               assign: tuple | None = None) -> Task:
+    """Insert the task of a reached step; ``assign`` (user, acting) gives it to someone at once."""
     task = Task(
         run=run, step=step, position_id=position_id, previous=previous, visit=_visit(run, step),
         created_at=now, due_at=_due(calendar, now, step), return_reason=return_reason,
     )
+    events.append(_event(run=run, task=task, user=user, acting=None, transition="reach", source="",
+                         target=Task.Status.WAITING, reason=return_reason))
+    if assign is not None:
+        to_user, acting = assign
+        task.reassign(to_user=to_user, acting=acting)
+        events.append(_event(run=run, task=task, user=user, acting=None, transition="reassign",
+                             source=Task.Status.WAITING, target=task.status,
+                             reason=_("to %(name)s") % {"name": permissions.display_name(to_user)}))
     task.save(force_insert=True)
     # The database computed the visit; it is read again if anyone asks.
     del task.visit
-    events.append(_event(run=run, task=task, user=user, acting=None, transition="reach", source="",
-                         target=task.status, reason=return_reason))
     return task
 
 
@@ -534,6 +543,79 @@ def task_decide(*, task: Task, user, decision: str, reason: str = "", ticked: It
                          source=source, target=task.status, reason=reason or task.note, files=stored))
     _advance(run=run, task=task, graph=graph, next_step=graph.target(task.step, decision), user=user, now=now,
              events=events, return_reason=reason if task.status == Task.Status.SENT_BACK else "")
+    _write(events)
+    return task
+
+
+def return_target(task: Task, finished: Iterable[Task]) -> Task | None:
+    """The task of the step before ``task`` in its run, where Kembalikan sends the work, or None.
+
+    Following the run's own path back from the task (``previous``), the first task of a step
+    numbered below this one: after 3 → 4 the step before 4 is 3; a step reopened by a send-back or
+    a Tidak goes back past the steps that returned it, not forward to them. ``finished``: the run's
+    done and sent-back tasks with their ``step`` (a page has them already; no query here). None on
+    a run's first step.
+    """
+    by_pk = {done.pk: done for done in finished}
+    current, seen = by_pk.get(task.previous_id), set()
+    while current is not None and current.pk not in seen:
+        if current.step.nomor < task.step.nomor:
+            return current
+        seen.add(current.pk)
+        current = by_pk.get(current.previous_id)
+    return None
+
+
+def _earlier_worker(run: Run, returned: Task, earlier: Task, step: Step):
+    """Who did the earlier step, if they may take it again now (still a holder, or Plt/Plh, and no own work to judge)."""
+    if earlier.completed_by_id is None:
+        return None
+    worker = get_user_model().objects.filter(pk=earlier.completed_by_id, is_active=True).first()
+    if worker is None:
+        return None
+    earlier.position.office = run.office
+    reopened = Task(run=run, step=step, position=earlier.position, previous=returned)
+    if permissions.act_refusal(reopened, worker) is not None:
+        return None
+    return worker, permissions.standing(worker, earlier.position)[1]
+
+
+@_atomic_transition
+def task_return(*, task: Task, user, reason: str) -> Task:
+    """Send the work back to the step before this one, with a reason, where the sheet draws no way back.
+
+    The step before is the one the run came from (``return_target``). The earlier step reopens for its position as a new task (its ``return_reason`` says why), given
+    straight to whoever did it before if they may still act for it; otherwise it waits for the
+    position. The returned task ends *sent back*; its event ``return`` marks the record as outside
+    the sheet's drawn flow. The same rules as answering the step: the user may act for its position
+    and did not do the judged step themselves; a task claimed by someone else is theirs to return.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("say why the work goes back (a reason is required)"), field="reason")
+    run, task, graph = _lock(task, user)
+    _check_open(run, task)
+    earlier = return_target(task, Task.objects.filter(
+        run_id=run.pk, status__in=(Task.Status.DONE, Task.Status.SENT_BACK)).select_related("step", "position"))
+    if earlier is None:
+        raise InvalidInput(_("this is the first step of the run: there is no step before it to send it back to"))
+    if task.status == Task.Status.IN_PROGRESS and task.assignee_id != user.pk:
+        raise _state_conflict(task)
+    acting = _check_may_act(task, user)
+    task.reason = reason
+    if not has_transition_perm(task.send_back, user):
+        raise NotAllowed(_("you may not send this task back"))
+    now = timezone.now()
+    source = task.status
+    task.send_back(user=user)
+    task.acting = acting
+    task.save(update_fields=["status", "completed_by", "completed_at", "acting", "reason"])
+    events = [_event(run=run, task=task, user=user, acting=acting, transition="return", source=source,
+                     target=task.status, reason=reason)]
+    step = graph.step(earlier.step_id)
+    _open_task(run=run, step=step, position_id=graph.position_id(step), previous=task, user=user,
+               calendar=calendar_from_annotations(run.office, task), now=now, events=events,
+               return_reason=reason, assign=_earlier_worker(run, task, earlier, step))
     _write(events)
     return task
 

@@ -114,7 +114,6 @@ class StartRunForm(forms.Form):
         if blocked and startable and "revision" not in self.initial:
             self.initial["revision"] = startable[0]  # not a disabled one
 
-
     def clean(self):
         cleaned = super().clean()
         revision, step = cleaned.get("revision"), cleaned.get("step")
@@ -124,6 +123,13 @@ class StartRunForm(forms.Form):
             elif step is not None and step.revision_id != revision.pk:
                 self.add_error("step", _("Choose an activity of the SOP chosen."))
         return cleaned
+
+
+class ReturnForm(forms.Form):
+    """"Kembalikan": why the work goes back to the step before."""
+
+    reason = forms.CharField(label=_("Why does the work go back?"), widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _("Say why the work goes back.")})
 
 
 class CancelRunForm(forms.Form):

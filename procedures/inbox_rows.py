@@ -3,8 +3,8 @@
 A head's inbox lists fifty to two hundred tasks; per row the template spent more time on
 ``{% url %}``, the time zone and date filters and ``{% blocktranslate %}`` than the database spent on
 the whole page (issue 16). Here the link is reversed once, the texts are translated once, and each
-row is one ``format_html`` (every value escaped). The HTML is what
-``templates/procedures/partials/task_list.html`` printed per row.
+row is one ``format_html`` (every value escaped). Each row leads
+with the run's perihal (it tells three Patroli runs apart), then the step.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ _PK = 987654321  # a placeholder reversed once, replaced by each task's id
 
 _ROW = (
     '<li class="list-group-item d-flex flex-column flex-md-row gap-2 justify-content-between{overdue_class}">'
-    '<div><a class="fw-semibold" href="{url}">{nomor}. {kegiatan}</a>'
-    '<div class="small text-body-secondary">{nama} · {perihal} · {position}{visit}</div></div>'
+    '<div><a class="fw-semibold" href="{url}" data-perihal>{perihal}</a>'
+    '<div>{step} {nomor}: {kegiatan}</div>'
+    '<div class="small text-body-secondary">{nama} · {position}{acting}{visit}</div></div>'
     '<div class="text-md-end small text-nowrap">{badge}{due} {when} {zone}</div></li>'
 )
 
@@ -39,6 +40,8 @@ def task_rows(tasks: Iterable[Task]) -> list[Task]:
     due = gettext("Due")
     badge = format_html('<span class="badge text-bg-danger">{}</span> ', gettext("Overdue"))
     visit = gettext("visit %(n)s")
+    step = gettext("Step")
+    acting_as = gettext("as %(title)s")
     for task in tasks:
         office = task.position.office
         overdue = task.is_overdue(now)
@@ -50,7 +53,11 @@ def task_rows(tasks: Iterable[Task]) -> list[Task]:
             kegiatan=shorten(task.step.kegiatan, 110),
             nama=task.run.revision.nama,
             perihal=task.run.perihal,
+            step=step,
             position=task.position.name,
+            # A task that reaches the user as Plh/Plt says so (views.work.inbox sets ``acting_as``).
+            acting=format_html(' · <span class="badge text-bg-info" data-acting-row>{}</span>',
+                               acting_as % {"title": task.acting_as}) if getattr(task, "acting_as", "") else "",
             visit=format_html(" · {}", visit % {"n": task.visit}) if task.visit > 1 else "",
             badge=badge if overdue else "",
             due=due,

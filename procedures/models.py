@@ -729,6 +729,13 @@ class Task(ConcurrentTransitionMixin, models.Model):
         going_back = target is not None and target.nomor <= self.step.nomor
         return self.Status.SENT_BACK if going_back else self.Status.DONE
 
+    @transition(field=status, source=[Status.WAITING, Status.IN_PROGRESS], target=Status.SENT_BACK,
+                permission=lambda task, user: task.assignee_id in (None, user.pk) and task.may_act(user),
+                conditions=[lambda task: task.previous_id is not None, lambda task: bool(task.reason.strip())])
+    def send_back(self, *, user) -> None:
+        """Return the work to the step before, outside the sheet's drawn flow (engine.task_return)."""
+        self.completed_by, self.completed_at = user, timezone.now()
+
     @transition(field=status, source=[Status.WAITING, Status.IN_PROGRESS], target=Status.CANCELLED)
     def cancel(self) -> None:
         self.completed_at = timezone.now()
@@ -853,9 +860,13 @@ class Event(models.Model):
         "complete": _("completed"),
         "decide_ya": _("decided Yes"),
         "decide_tidak": _("decided No"),
+        "return": _("sent back to the step before"),
         "finish": _("run finished"),
         "cancel": _("cancelled"),
     }
+
+    # Transitions the sheet draws no line for: a send-back from any step (engine.task_return).
+    OFF_SHEET = frozenset({"return"})
 
     class Meta:
         verbose_name = _("event")
@@ -869,6 +880,11 @@ class Event(models.Model):
     @property
     def label(self) -> str:
         return self.LABELS.get(self.transition, self.transition)
+
+    @property
+    def off_sheet(self) -> bool:
+        """Whether this step of the run went outside the flow the sheet draws (a send-back)."""
+        return self.transition in self.OFF_SHEET
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -14,7 +14,21 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
-    CharField, Count, DateField, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Value, prefetch_related_objects,
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
 )
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -24,7 +38,6 @@ from procedures import step_graph
 from procedures.compiled import CompiledQuery
 from procedures.models import (
     ActingAssignment,
-    Event,
     KelengkapanItem,
     Office,
     Position,
@@ -42,6 +55,20 @@ TASK_RELATED = (
 
 
 @dataclass(frozen=True)
+class ActingRole:
+    """A Plt/Plh appointment of today, as the acting banner says it: "Plh Kasat Pol PP" until a date."""
+
+    position_id: int
+    kind: str
+    position_name: str
+    ends_on: dt.date
+
+    @property
+    def title(self) -> str:
+        return f"{ActingAssignment.Kind(self.kind).label.split()[0]} {self.position_name}"
+
+
+@dataclass(frozen=True)
 class Standing:
     """The positions a user may act for now: held ones and those of today's Plt/Plh."""
 
@@ -50,6 +77,8 @@ class Standing:
     offices: frozenset[int]
     # The offices where one of those positions ranks above staff: the heads' pages (no query of their own).
     head_offices: frozenset[int] = frozenset()
+    # Today's Plt/Plh appointments: what the pages tell the user they act as (read with the rest).
+    acting_roles: tuple[ActingRole, ...] = ()
 
     @property
     def head(self) -> bool:
@@ -67,24 +96,29 @@ def standing_of(user) -> Standing:
     # Today differs between WIB and WIT near midnight: read on a day's margin, compare per office.
     today = timezone.localdate()
     no_date = Value(None, output_field=DateField())
+    no_text = Value("", output_field=CharField())
     held = Position.objects.filter(holders=user).order_by().values_list(
-        "pk", "office_id", "level", Value("", output_field=CharField()), no_date, no_date)
+        "pk", "office_id", "level", no_text, no_date, no_date, no_text, no_text)
     acting = ActingAssignment.objects.filter(
         user=user, starts_on__lte=today + dt.timedelta(days=1), ends_on__gte=today - dt.timedelta(days=1),
     ).order_by().values_list("position_id", "position__office_id", "position__level", "position__office__time_zone",
-                             "starts_on", "ends_on")
+                             "starts_on", "ends_on", "kind", "position__name")
     held_ids, acting_ids, offices, head_offices = set(), set(), set(), set()
-    for position, office, level, zone, starts_on, ends_on in held.union(acting, all=True):
+    roles = []
+    for position, office, level, zone, starts_on, ends_on, kind, name in held.union(acting, all=True):
         if starts_on is None:
             held_ids.add(position)
         elif starts_on <= timezone.localdate(timezone=ZoneInfo(zone)) <= ends_on:
             acting_ids.add(position)
+            roles.append(ActingRole(position, kind, name, ends_on))
         else:
             continue
         offices.add(office)
         if level < Position.Level.STAFF:
             head_offices.add(office)
-    return Standing(frozenset(held_ids), frozenset(acting_ids), frozenset(offices), frozenset(head_offices))
+    roles.sort(key=lambda role: (role.ends_on, role.position_name))
+    return Standing(frozenset(held_ids), frozenset(acting_ids), frozenset(offices), frozenset(head_offices),
+                    tuple(role for role in roles if role.position_id not in held_ids))
 
 
 def request_standing(request) -> Standing:
@@ -109,13 +143,18 @@ INBOX_ROW = (
 
 
 def my_tasks(user, standing: Standing) -> list[Task]:
-    """Tasks I claimed, then waiting tasks of my positions, by due time (with what a row shows)."""
+    """Tasks I claimed, then waiting tasks of my positions, by due time (with what a row shows).
+
+    Each carries ``is_approval`` (:func:`approval_filter`): a head's inbox leaves those to Persetujuan.
+    """
     return list(
         Task.objects.filter(status__in=Task.OPEN, run__status=Run.Status.RUNNING)
         .filter(Q(assignee=user, status=Task.Status.IN_PROGRESS)
                 | Q(status=Task.Status.WAITING, position_id__in=standing.position_ids))
         .select_related("run__revision", "step", "position__office")
         .only(*INBOX_ROW)
+        .annotate(is_approval=Case(When(approval_filter(), then=Value(True)), default=Value(False),
+                                   output_field=BooleanField()))
         .order_by("due_at", "pk")[:200]
     )
 
@@ -138,18 +177,28 @@ def approvals(user, standing: Standing) -> list[Task]:
 
 
 def nav_counts(user, standing: Standing) -> dict[str, int]:
-    """Counts for the navigation bar: my open tasks and my approvals, in one query."""
+    """Counts for the navigation bar: my open tasks and my approvals, in one query.
+
+    A head's approvals are counted under Persetujuan only (the inbox leaves them there too), so
+    "Tugas saya" and "Persetujuan" never count one task twice. Someone who is no head has no
+    Persetujuan: every task counts under "Tugas saya".
+    """
     ids = standing.position_ids
     mine = Q(assignee=user, status=Task.Status.IN_PROGRESS)
     if not ids:  # nothing waits for me and nothing is mine to approve
         return {"tasks": Task.objects.filter(mine, run__status=Run.Status.RUNNING).count(), "approvals": 0}
-    return Task.objects.filter(
+    counts = Task.objects.filter(
         mine | Q(status=Task.Status.WAITING, position_id__in=ids),
         status__in=Task.OPEN, run__status=Run.Status.RUNNING,
     ).aggregate(
         tasks=Count("pk"),
         approvals=Count("pk", filter=approval_filter() & Q(position_id__in=ids)),
     )
+    if is_head_anywhere(user, standing):
+        counts["tasks"] -= counts["approvals"]
+    else:
+        counts["approvals"] = 0
+    return counts
 
 
 def _task_page_queryset(*, pk: int) -> QuerySet[Task]:
@@ -228,6 +277,42 @@ def visible_run(user, pk: int, standing: Standing | None = None) -> Run:
     return run
 
 
+def is_head_of(user, task: Task, standing: Standing) -> bool:
+    """:func:`procedures.permissions.is_head` on the request's standing: one query, none for an admin."""
+    if user.is_superuser:
+        return True
+    if not standing.head:
+        return False
+    return Position.objects.filter(columns__revision_id=task.run.revision_id, level__lt=task.position.level,
+                                   pk__in=standing.position_ids).exists()
+
+
+def position_holders(position: Position) -> list:
+    """The active holders of a position, by name: whom a head may give its task to (one query)."""
+    return list(get_user_model().objects.filter(positions=position, is_active=True)
+                .order_by("first_name", "last_name", "username"))
+
+
+def holder_of(position: Position, pk: str):
+    """The active holder of ``position`` with this id (as posted), or None."""
+    if not str(pk).isdigit():
+        return None
+    return get_user_model().objects.filter(positions=position, is_active=True, pk=int(pk)).first()
+
+
+def following_task(done: Task | None, *, run: Run | None = None) -> Task | None:
+    """The open task that ``done`` opened (or the first task of ``run``), with what a permission check reads."""
+    tasks = Task.objects.filter(status__in=Task.OPEN).select_related(
+        "run__revision", "run__office", "step", "position__office", "previous__position")
+    if done is not None:
+        return tasks.filter(previous_id=done.pk).order_by("pk").first()
+    return tasks.filter(run=run, previous__isnull=True).order_by("pk").first()
+
+
+def run_finished(run_id: int) -> bool:
+    return Run.objects.filter(pk=run_id, status=Run.Status.FINISHED).exists()
+
+
 def earlier_work(task: Task) -> tuple[list[Task], list[TaskFile]]:
     """The completed tasks of the run before this one, each with its ``file_list``, and this task's files.
 
@@ -246,12 +331,6 @@ def earlier_work(task: Task) -> tuple[list[Task], list[TaskFile]]:
     for done in earlier:
         done.file_list = files.get(done.pk, [])
     return earlier, files.get(task.pk, [])
-
-
-def run_timeline(run: Run) -> list[Event]:
-    return list(
-        run.events.select_related("actor", "task__step", "acting").order_by("created_at", "pk")
-    )
 
 
 def run_steps(run: Run) -> tuple[list, list[Step], dict[int, str], list[Task]]:

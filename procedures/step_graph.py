@@ -19,12 +19,12 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from django.db import DEFAULT_DB_ALIAS
 
-from procedures.models import KelengkapanItem, Step
+from procedures.models import KelengkapanItem, SopColumn, Step
 
 # Enough for every SOP of a province-wide install; a graph is a few kilobytes.
 MAX_GRAPHS = 512
@@ -48,6 +48,9 @@ class StepGraph:
     items: Mapping[int, tuple[tuple, ...]]
     # step ids by number
     order: tuple[int, ...]
+    # step id -> the label of its role column as the sheet writes it (where a decision's answer
+    # leads: "langkah 8, Kasat Pol PP", procedures.decisions)
+    labels: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def step(self, step_id: int) -> Step:
         """A fresh ``Step`` with its kelengkapan items and Ya/Tidak targets loaded (no query)."""
@@ -87,6 +90,10 @@ class StepGraph:
         queryset = step.kelengkapan.get_queryset()
         queryset._result_cache, queryset._prefetch_done = items, True
         step._prefetched_objects_cache = {_KELENGKAPAN_CACHE: queryset}
+        if step_id in self.labels:
+            # The role column as far as the graph knows it: its label and position (no query).
+            step.column = SopColumn(pk=step.column_id, revision_id=self.revision_id, label=self.labels[step_id],
+                                    position_id=self.positions[step_id])
         return step
 
 
@@ -117,12 +124,13 @@ def clear() -> None:
 
 
 def _read(revision_id: int, stamp: dt.datetime | None) -> StepGraph:
-    rows, positions, order = {}, {}, []
+    rows, positions, labels, order = {}, {}, {}, []
     steps = Step.objects.filter(revision_id=revision_id).order_by("nomor").values_list(
-        *_STEP_FIELDS, "column__position_id")
-    for *values, position_id in steps:
+        *_STEP_FIELDS, "column__position_id", "column__label")
+    for *values, position_id, label in steps:
         rows[values[0]] = tuple(values)
         positions[values[0]] = position_id
+        labels[values[0]] = label
         order.append(values[0])
     items: dict[int, list[tuple]] = {}
     for values in (
@@ -133,4 +141,5 @@ def _read(revision_id: int, stamp: dt.datetime | None) -> StepGraph:
     return StepGraph(
         revision_id=revision_id, stamp=stamp, rows=MappingProxyType(rows), positions=MappingProxyType(positions),
         items=MappingProxyType({step_id: tuple(values) for step_id, values in items.items()}), order=tuple(order),
+        labels=MappingProxyType(labels),
     )

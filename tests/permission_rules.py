@@ -26,7 +26,7 @@ from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from procedures import permissions, staffing
+from procedures import engine, permissions, staffing
 from procedures.authoring import drafts as authoring
 from procedures.models import (
     ActingAssignment,
@@ -310,7 +310,51 @@ def release_outcome(world, who, task, method, cell) -> Expect:
 
 
 def complete_outcome(world, who, task, method, cell) -> Expect:
-    return work_outcome(who, task, f"/tugas/{task.pk}/")
+    # Then the next step if it is theirs too, else the inbox: somewhere on the site.
+    return work_outcome(who, task, "/")
+
+
+def return_outcome(world, who, task, method, cell) -> Expect:
+    """Kembalikan (engine.task_return): the rules in the engine's order."""
+    reason = closed(task)
+    if reason:
+        return refused(409, reason)
+    finished = Task.objects.filter(run_id=task.run_id, status__in=(Task.Status.DONE, Task.Status.SENT_BACK))
+    if engine.return_target(task, finished.select_related("step")) is None:
+        return refused(400, "the first step has no step before it")
+    if task.status == Task.Status.IN_PROGRESS and task.assignee_id != who.user.pk:
+        return refused(409, "claimed by someone else")
+    refusal = permissions.act_refusal(task, who.user)
+    if refusal:
+        return refused(403, refusal)
+    return done(f"/pelaksanaan/{task.run_id}/", "may act for the task's position")
+
+
+def reassign_target(task: Task | None):
+    """Whom the matrix gives a task to: its position's first active holder."""
+    if task is None:
+        return None
+    return task.position.holders.filter(is_active=True).order_by("pk").first()
+
+
+def reassign_outcome(world, who, task, method, cell) -> Expect:
+    """A head gives the open task to a named holder (engine.task_reassign)."""
+    to_user = reassign_target(task)
+    if to_user is None:
+        return refused(400, "the position has no holder to give it to")
+    reason = closed(task)
+    if reason:
+        return refused(409, reason)
+    if not permissions.head_standing(who.user, task.run.revision, task.position)[0]:
+        return refused(403, "not a head of the task's position")
+    if permissions.act_refusal(task, to_user):
+        return refused(400, "the holder may not take it")
+    return done(f"/tugas/{task.pk}/", "a head of the task's position")
+
+
+def reassign_cell(world, label) -> Cell:
+    to_user = reassign_target(task_of(world, label))
+    return Cell(f"/tugas/{task_pk(world, label)}/alihkan/", {"to_user": str(to_user.pk) if to_user else ""})
 
 
 def is_approval(task: Task) -> bool:
@@ -335,8 +379,11 @@ def approval_expect(*, bulk: bool):
             why = outcome.why
         if not bulk:
             return outcome
-        # "Approve selected" reports each item on the page it redirects to.
-        return Expect(frozenset({302}), why, wrote=outcome.wrote is True, location="/persetujuan/")
+        # "Approve selected" goes back to the page when all went well; a refused item is shown
+        # on the page again, beside its item.
+        if outcome.wrote is True:
+            return Expect(frozenset({302}), why, wrote=True, location="/persetujuan/")
+        return Expect(frozenset({200}), why, wrote=False)
 
     return signed_in(heads_only(expect))
 
@@ -351,9 +398,10 @@ def approval_cell(*, bulk: bool):
     return cell
 
 
-def task_cell(suffix: str, *, work: bool = False):
+def task_cell(suffix: str, *, work: bool = False, reason: bool = False):
     def cell(world, label):
-        return Cell(f"/tugas/{task_pk(world, label)}/{suffix}", task_work_data(task_of(world, label)) if work else {})
+        data = task_work_data(task_of(world, label)) if work else {"reason": "Uji matriks"} if reason else {}
+        return Cell(f"/tugas/{task_pk(world, label)}/{suffix}", data)
 
     return cell
 
@@ -416,7 +464,8 @@ def start_expect(world, who, label, method, cell) -> Expect:
     refusal = permissions.start_refusal(world.revisions[label], who.user)
     if refusal:
         return refused(400, refusal)  # the SOP is not among the form's choices
-    return done("/pelaksanaan/", "may do the first step")
+    # On step 1 when it is theirs, else the run's page.
+    return done("/", "may do the first step")
 
 
 def start_cell(world, label) -> Cell:
@@ -576,6 +625,8 @@ SITE_RULES: dict[str, Rule] = {
     "task-release": Rule(TASKS, task_cell("lepas/"), signed_in(post_only(seeing_task(release_outcome)))),
     "task-complete": Rule(TASKS, task_cell("selesaikan/", work=True),
                           signed_in(post_only(seeing_task(complete_outcome)))),
+    "task-return": Rule(TASKS, task_cell("kembalikan/", reason=True), signed_in(post_only(seeing_task(return_outcome)))),
+    "task-reassign": Rule(TASKS, reassign_cell, signed_in(post_only(seeing_task(reassign_outcome)))),
     "task-file": Rule(FILES, file_cell, signed_in(file_expect)),
     "run-list": Rule(("-",), fixed("/pelaksanaan/"), signed_in(any_page)),
     "run-start": Rule(REVISIONS, start_cell, signed_in(start_expect), get_once=True),

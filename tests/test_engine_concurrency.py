@@ -134,6 +134,24 @@ def test_a_decision_answered_twice_at_once_opens_one_next_task(cast):
     assert Task.objects.filter(run=run, step__nomor=8).count() == 1
 
 
+def test_a_send_back_and_a_completion_at_once_leave_one_next_task(cast):
+    run = cast.start("000")
+    drive(run, cast, stop_at=2)
+    task = open_task(run)
+    kasi, other = kasis(cast, task)[:2]
+    items = all_items(task)
+
+    def act(user):
+        fresh = Task.objects.get(pk=task.pk)
+        if user == kasi:
+            return engine.task_complete(task=fresh, user=user, ticked=items, output_text="Data survei")
+        return engine.task_return(task=fresh, user=user, reason="Data survei belum lengkap")
+
+    winner_and_losers(race(act, [kasi, other]), [kasi, other])
+    assert Event.objects.filter(task=task, transition__in=("complete", "return")).count() == 1
+    assert Task.objects.filter(run=run, status__in=Task.OPEN).count() == 1
+
+
 def test_a_cancel_and_a_completion_at_once_leave_no_open_task_behind(cast):
     run = cast.start("000")
     task = open_task(run)

@@ -313,3 +313,25 @@ def test_steps_from_the_graph_are_fresh_objects_with_their_items(cast, django_as
     assert targets == (8, None)
     assert step is not graph.step(first.pk)
     assert graph.after(step).nomor == 2
+
+
+def test_a_send_back_costs_a_fixed_number_of_statements_however_long_the_run(cast, django_assert_num_queries):
+    task, user = at_step(cast, 3, claimed=False)
+    drive(task.run, cast, stop_at=12)  # a longer run: the same statements
+    task = open_task(task.run)
+    user = cast.holder(task.position)
+
+    with django_assert_num_queries(7 + SAVEPOINTS) as captured:
+        engine.task_return(task=task, user=user, reason="Laporan belum lengkap")
+
+    assert statements(captured) == [
+        LOCK,
+        "SELECT procedures_task",  # the run's finished tasks: where the work goes back to
+        "UPDATE procedures_task",
+        "SELECT auth_user",  # who did the earlier step
+        "SELECT auth_user",  # whether they still hold its position
+        "INSERT INTO procedures_task",
+        "INSERT INTO procedures_event",
+    ]
+    reopened = open_task(task.run)
+    assert (reopened.step.nomor, reopened.assignee) == (11, cast.holder(reopened.position))

@@ -422,6 +422,14 @@ def test_the_report_is_in_the_offices_zone(cast):
     assert "03-09-2024 09.00 WITA" in text
 
 
+def test_a_send_back_is_printed_as_outside_the_sheets_flow(cast):
+    run = cast.start("000")
+    drive(run, cast, stop_at=5)
+    engine.task_return(task=run.tasks.get(step__nomor=5), user=cast.user("Kabid Linmas"), reason="Lampiran kurang")
+    text = pdf_text(pdf.render_run_pdf(run))
+    assert "Sent back to the step before, outside the sheet's flow" in text and "Lampiran kurang" in text
+
+
 def test_a_run_with_nothing_done_yet_has_a_report(cast):
     run = cast.start("000")
     text = pdf_text(pdf.render_run_pdf(run))

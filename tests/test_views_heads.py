@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from procedures import engine
+from procedures import engine, permissions
 from procedures.models import Run, Task
 from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     _module_cast,
@@ -158,7 +158,7 @@ def test_setuju_answers_ya_and_the_run_moves_on(client, cast):
     assert (task.status, task.decision, task.completed_by) == (Task.Status.DONE, "ya", kasat)
     assert open_task(run).step.nomor == 8
     assert transitions(run)["decide_ya"] == 1
-    assert "Approved." in client.get(APPROVALS).content.decode()
+    assert "Answered “Ada temuan pelanggaran Perda”; next: step 8, Kasat Pol PP." in client.get(APPROVALS).content.decode()
 
 
 def test_setuju_with_htmx_updates_the_item_in_place(client, cast):
@@ -168,7 +168,7 @@ def test_setuju_with_htmx_updates_the_item_in_place(client, cast):
     assert response.status_code == 200
     html = response.content.decode()
     assert html.lstrip().startswith(f'<li id="approval-{task.pk}"')
-    assert "Approved." in html and "<html" not in html
+    assert "Answered “Ada temuan pelanggaran Perda”; next: step 8, Kasat Pol PP." in html and "<html" not in html
     assert "hx-swap-oob" in html  # the navigation's counts follow
     assert open_task(run).step.nomor == 8
 
@@ -226,7 +226,14 @@ def test_tolak_without_a_reason_with_htmx_returns_the_item_with_the_error(client
 def test_tolak_with_a_reason_follows_the_no_path(client, cast):
     run, task = patrol_at(cast, 7)
     signed_in(client, cast.user(KASAT))
+    before = snapshot()
+    # Tidak ends the patrol: the item asks first, and nothing happens yet.
     response = client.post(APPROVALS, {"act": f"{task.pk}:tidak", f"t{task.pk}-reason": "Tidak ada temuan"})
+    assert response.status_code == 200 and snapshot() == before
+    html = response.content.decode()
+    step = html.index(f'id="confirm-{task.pk}-tidak"')
+    assert "hidden" not in html[step:html.index(">", step)] and "Yes, end the run" in html[step:]
+    response = client.post(APPROVALS + "?confirmed=1", {"act": f"{task.pk}:tidak", f"t{task.pk}-reason": "Tidak ada temuan"})
     assert response.status_code == 302
     task.refresh_from_db()
     run.refresh_from_db()
@@ -293,7 +300,7 @@ def test_bulk_approves_each_selected_item(client, cast):
     assert open_task(run_a).step.nomor == open_task(run_b).step.nomor == 8
     assert open_task(run_c).step.nomor == 7  # not selected
     shown = [str(m) for m in response.context["messages"]]
-    assert "Step 7 of “Patroli A”: Approved." in shown and "Step 7 of “Patroli B”: Approved." in shown
+    assert "Step 7 of “Patroli A”: Answered “Ada temuan pelanggaran Perda”; next: step 8, Kasat Pol PP." in shown and "Step 7 of “Patroli B”: Answered “Ada temuan pelanggaran Perda”; next: step 8, Kasat Pol PP." in shown
     listed = {t.pk: t.step.nomor for t, _form in response.context["items"]}
     assert task_a.pk not in listed and task_b.pk not in listed and listed[task_c.pk] == 7  # step 8s follow
 
@@ -302,10 +309,15 @@ def test_bulk_reports_a_refusal_and_goes_on_with_the_others(client, cast):
     run_a, task_a = patrol_at(cast, 7, "Patroli A")
     run_b, task_b = patrol_at(cast, 7, "Patroli B")
     signed_in(client, cast.user(KASAT))
-    response = client.post(BULK, {"selected": [task_a.pk, task_b.pk], **ticks(task_b)}, follow=True)
+    response = client.post(BULK, {"selected": [task_a.pk, task_b.pk], **ticks(task_b)})
+    assert response.status_code == 200  # the page again, the refused item still selected with its reason
     shown = [str(m) for m in response.context["messages"]]
-    assert "Step 7 of “Patroli A”: tick every required item (kelengkapan) before answering Ya" in shown
-    assert "Step 7 of “Patroli B”: Approved." in shown
+    assert "Step 7 of “Patroli B”: Answered “Ada temuan pelanggaran Perda”; next: step 8, Kasat Pol PP." in shown and "1 item was not approved; see the item." in shown
+    html = response.content.decode()
+    item = html[html.index(f'id="approval-{task_a.pk}"'):]
+    item = item[:item.find('id="approval-', 10)]
+    assert "Not approved: tick every required item (kelengkapan) before answering Ya." in item
+    assert f'value="{task_a.pk}" id="select-{task_a.pk}" checked' in item
     assert open_task(run_a).step.nomor == 7 and open_task(run_b).step.nomor == 8
 
 
@@ -315,9 +327,8 @@ def test_bulk_reports_a_stale_item(client, cast):
     task.position.holders.add(other)
     work(open_task(run), other)
     signed_in(client, cast.user(KASAT))
-    response = client.post(BULK, {"selected": [task.pk], **ticks(task)}, follow=True)
-    shown = " ".join(str(m) for m in response.context["messages"])
-    assert "Step 7 of “Patroli A”: this task was already completed by Rina Kedua" in shown
+    response = client.post(BULK, {"selected": [task.pk], **ticks(task)})
+    assert "Step 7 of “Patroli A”: this task was already completed by Rina Kedua" in response.content.decode()
 
 
 def test_bulk_without_a_selection_asks_for_one(client, cast):
@@ -329,8 +340,8 @@ def test_bulk_without_a_selection_asks_for_one(client, cast):
 def test_bulk_skips_what_is_not_mine(client, cast):
     run, task = patrol_at(cast, 7)
     signed_in(client, cast.user(KABID))
-    response = client.post(BULK, {"selected": [task.pk], **ticks(task)}, follow=True)
-    assert f"Item {task.pk} is not among your approvals." in [str(m) for m in response.context["messages"]]
+    response = client.post(BULK, {"selected": [task.pk], **ticks(task)})
+    assert f"Item {task.pk} is not among your approvals." in response.content.decode()
     assert open_task(run).step.nomor == 7
 
 
@@ -465,3 +476,84 @@ def test_overdue_costs_the_same_queries_for_3_or_15_runs(client, cast):
     Task.objects.update(due_at=timezone.now() - dt.timedelta(hours=1))
     assert queries(client, OVERDUE) == few
     assert client.get(OVERDUE).context["board"].total == 15
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13: the sheet's question on Persetujuan, Kembalikan instead of approving, pilih semua
+# ---------------------------------------------------------------------------------------------
+
+
+def test_an_item_shows_the_sheets_question_and_where_each_answer_leads(client, cast):
+    run, task = patrol_at(cast, 7)
+    signed_in(client, cast.user(KASAT))
+    html = client.get(APPROVALS).content.decode()
+    assert "Ada temuan pelanggaran Perda?" in html
+    assert "→ step 8, Kasat Pol PP" in html and "→ the run ends" in html
+    assert f'value="{task.pk}:tidak"' in html and f'hx-post="{APPROVALS}?confirmed=1"' in html
+    assert 'data-select-all' in html and "Select all" in html
+
+
+def test_a_head_sends_a_report_back_instead_of_approving_it(client, cast):
+    run, task = patrol_at(cast, 6)  # the Kabid's evaluation of the Kasie's report
+    kabid = cast.user(KABID)
+    signed_in(client, kabid)
+    before = snapshot()
+    response = client.post(APPROVALS, {"act": f"{task.pk}:kembali", f"return-{task.pk}": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and snapshot() == before
+    assert "say why the work goes back (a reason is required)" in response.content.decode()
+    response = client.post(APPROVALS, {"act": f"{task.pk}:kembali", f"return-{task.pk}": "Foto lokasi belum ada"},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Sent back to step 5 for correction." in html
+    assert f"Sent back to the step before by {permissions.display_name(kabid)}" in html
+    task.refresh_from_db()
+    assert (task.status, task.reason, task.completed_by) == (Task.Status.SENT_BACK, "Foto lokasi belum ada", kabid)
+    reopened = open_task(run)
+    assert (reopened.step.nomor, reopened.return_reason) == (5, "Foto lokasi belum ada")
+    assert run.events.filter(transition="return").count() == 1
+
+
+def test_one_tick_confirms_every_item_of_the_kelengkapan(client, cast):
+    run, task = patrol_at(cast, 7)
+    signed_in(client, cast.user(KASAT))
+    response = client.post(BULK, {"selected": [task.pk], "checked": [str(task.pk)]})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.status == Task.Status.DONE and task.checks.count() == len(all_items(task))
+
+
+def test_an_item_whose_ya_ends_the_run_is_not_offered_for_bulk(client, cast):
+    from procedures import step_graph
+    from procedures.models import Step
+
+    run, task = patrol_at(cast, 7)
+    signed_in(client, cast.user(KASAT))
+    html = client.get(APPROVALS).content.decode()
+    assert f'id="select-{task.pk}"' in html  # Ya at 7 goes on to 8: offered
+    # Now Ya would end the run (a revision is never changed: only this test's rolled-back rows, and
+    # the step graphs kept in memory are forgotten before and after).
+    Step.objects.filter(pk=task.step_id).update(ya_step=None)
+    step_graph.clear()
+    try:
+        html = client.get(APPROVALS).content.decode()
+        assert f'id="select-{task.pk}"' not in html and "data-no-bulk" in html
+        response = client.post(BULK, {"selected": [task.pk], **ticks(task)})
+        assert response.status_code == 200 and open_task(run).pk == task.pk
+        assert "answer it on the item itself" in response.content.decode()
+    finally:
+        step_graph.clear()
+
+
+def test_with_htmx_an_unconfirmed_ending_answer_returns_the_item_asking_first(client, cast):
+    run, task = patrol_at(cast, 7)
+    signed_in(client, cast.user(KASAT))
+    before = snapshot()
+    response = client.post(APPROVALS, {"act": f"{task.pk}:tidak", f"t{task.pk}-reason": "Nihil"},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and snapshot() == before
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<li id="approval-{task.pk}"')
+    step = html.index(f'id="confirm-{task.pk}-tidak"')
+    assert "hidden" not in html[step:html.index(">", step)]
+    assert "Nihil</textarea>" in html  # what was typed stays

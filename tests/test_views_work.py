@@ -245,7 +245,9 @@ def test_complete_moves_the_run_on(client, cast):
     kasi = cast.user(KASI)
     signed_in(client, kasi)
     response = client.post(task_urls(task)["task-complete"], done_work(task, note="Sudah dibahas"))
-    assert response.status_code == 302 and response["Location"] == task_urls(task)["task-detail"]
+    following = open_task(run)
+    # Step 2 is the Kasi's too: the page goes on to it.
+    assert response.status_code == 302 and response["Location"] == task_urls(following)["task-detail"]
     task.refresh_from_db()
     assert (task.status, task.completed_by_id, task.output_text) == (Task.Status.DONE, kasi.pk, "Konsep jadwal terlampir")
     assert set(task.checks.values_list("item_id", flat=True)) == set(all_items(task))
@@ -260,7 +262,7 @@ def test_complete_with_htmx_redirects_the_page(client, cast):
     signed_in(client, cast.user(KASI))
     response = client.post(task_urls(task)["task-complete"], done_work(task), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert response["HX-Redirect"] == task_urls(task)["task-detail"]
+    assert response["HX-Redirect"] == task_urls(open_task(task.run))["task-detail"]
     task.refresh_from_db()
     assert task.status == Task.Status.DONE
 
@@ -327,8 +329,16 @@ def test_tidak_with_a_reason_sends_the_work_back_with_the_reason(client, cast):
     drive(run, cast, stop_at=4)
     task = open_task(run)
     signed_in(client, cast.holder(task.position))
+    before = snapshot()
+    # Tidak sends the work back to step 3: the page asks first and nothing happens yet.
     response = client.post(task_urls(task)["task-complete"], {"decision": "tidak", "reason": "Konsiderans kurang"})
-    assert response.status_code == 302
+    assert response.status_code == 200 and response.context["confirm"] == "tidak"
+    html = response.content.decode()
+    assert "Yes, send it back to step 3" in html and 'formaction="' + task_urls(task)["task-complete"] + '?confirmed=1"' in html
+    assert snapshot() == before
+    response = client.post(task_urls(task)["task-complete"] + "?confirmed=1",
+                           {"decision": "tidak", "reason": "Konsiderans kurang"})
+    assert response.status_code == 302 and response["Location"] == INBOX
     task.refresh_from_db()
     assert (task.status, task.decision) == (Task.Status.SENT_BACK, "tidak")
     redo = open_task(run)
@@ -424,7 +434,8 @@ def test_starting_a_run_opens_its_first_task(client, cast):
     signed_in(client, kasi)
     response = client.post(RUN_START, {"revision": cast.revision("000").pk, "perihal": "Pembinaan RW 05"})
     run = Run.objects.get(perihal="Pembinaan RW 05")
-    assert response.status_code == 302 and response["Location"] == reverse("run-detail", args=[run.pk])
+    # Step 1 is the starter's: the page lands on it.
+    assert response.status_code == 302 and response["Location"] == task_urls(open_task(run))["task-detail"]
     assert (run.started_by_id, run.status) == (kasi.pk, Run.Status.RUNNING)
     assert transitions(run) == {"start": 1, "reach": 1}
     assert open_task(run).step.nomor == 1
@@ -500,7 +511,10 @@ def test_the_run_page_shows_the_flow_and_the_timeline(client, cast):
     assert html.count('class="symbol"') == 17  # the drawn sheet, marked the same way
     assert html.count('data-state="done"') == 2 and html.count('data-state="current"') == 1
     assert reverse("run-pdf", args=[run.pk]) in html and reverse("sop-pdf", args=[run.revision.sop.kode]) in html
-    assert len(response.context["events"]) == run.events.count()
+    timeline = response.context["timeline"]
+    assert sum((row.event is not None) + len(row.fine) for row in timeline) == run.events.count()
+    assert [row.task.step.nomor for row in timeline if row.task] == [1, 2, 3]
+    assert "tiba di langkah ini" not in html and "step reached" not in html
     assert not response.context["can_cancel"]
 
 
@@ -611,7 +625,8 @@ def test_the_run_page_costs_the_same_with_3_or_15_runs_and_steps_done(client, ca
     url = reverse("run-detail", args=[run.pk])
     signed_in(client, cast.user(KASI))
     few = queries(client, url)
-    # Session, user, standing, run, columns, steps, kelengkapan, tasks, timeline, navigation counts.
+    # Session, user, standing, run, columns, steps, kelengkapan, tasks, timeline (with the office
+    # calendar for each step's working time), navigation counts.
     assert few == 10
     drive(run, cast, stop_at=16)
     for number in range(12):
@@ -626,8 +641,9 @@ def test_the_task_page_costs_the_same_with_1_or_16_earlier_steps(client, cast):
     second = open_task(run)
     signed_in(client, cast.user(KASI))
     few = queries(client, reverse("task-detail", args=[second.pk]))
-    # Session, user, standing, task (with who asked), kelengkapan, earlier work, files, navigation counts.
-    assert few == 8
+    # Session, user, standing, task (with who asked), kelengkapan, earlier work, files, whether the user
+    # is a head of the task (the Kasi is, of the Petugas), the position's holders, navigation counts.
+    assert few == 10
     drive(run, cast, stop_at=17)
     last = open_task(run)
     assert len(client.get(reverse("task-detail", args=[last.pk])).context["earlier"]) == 16
@@ -837,3 +853,154 @@ def test_the_upload_handler_passes_a_file_on_until_the_limit_then_counts_and_dro
     small.new_file("files", "kecil.pdf", "application/pdf", None)
     assert small.receive_data_chunk(b"x" * 100, 0) == b"x" * 100
     assert small.file_complete(100) is None  # Django's own handlers have it
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13: decisions that ask the sheet's question, Kembalikan, reassigning, Plh shown, the inbox
+# ---------------------------------------------------------------------------------------------
+
+
+def patrol_at_7(cast) -> tuple[Run, Task]:
+    run = cast.start("004", perihal="Patroli Pasar Anyar")
+    drive(run, cast, stop_at=7)
+    return run, open_task(run)
+
+
+def test_a_decision_shows_the_sheets_question_and_where_each_answer_leads(client, cast):
+    _run, task = patrol_at_7(cast)
+    signed_in(client, cast.holder(task.position))
+    html = client.get(task_urls(task)["task-detail"]).content.decode()
+    assert "Ada temuan pelanggaran Perda?" in html
+    assert "→ step 8, Kasat Pol PP" in html and "→ the run ends" in html
+    assert "Tidak ada temuan, patroli selesai (ends the run)" in html
+    # The confirmation is on the page, hidden until the answer's button reveals it.
+    assert f'data-confirm="confirm-{task.pk}-tidak"' in html and f'id="confirm-{task.pk}-tidak"' in html
+    assert "Yes (Setuju)" not in html and "No (Tolak)" not in html
+
+
+def test_ending_the_run_by_an_answer_is_confirmed_first(client, cast):
+    run, task = patrol_at_7(cast)
+    signed_in(client, cast.holder(task.position))
+    before = snapshot()
+    answer = {"decision": "tidak", "reason": "Nihil"}
+    response = client.post(task_urls(task)["task-complete"], answer)
+    assert response.status_code == 200 and snapshot() == before
+    html = response.content.decode()
+    confirm_at = html.index(f'id="confirm-{task.pk}-tidak"')
+    assert "hidden" not in html[confirm_at:html.index(">", confirm_at)]
+    assert "Yes, end the run" in html
+    response = client.post(task_urls(task)["task-complete"] + "?confirmed=1", answer, follow=True)
+    assert response.redirect_chain == [(INBOX, 302)]
+    assert "The run is finished: no step follows." in [str(m) for m in response.context["messages"]]
+    run.refresh_from_db()
+    assert run.status == Run.Status.FINISHED
+
+
+def test_completing_when_the_next_step_is_someone_elses_lands_on_the_inbox_naming_them(client, cast):
+    run, task = started(cast)
+    drive(run, cast, stop_at=4)
+    task = open_task(run)
+    signed_in(client, cast.user(KASI))
+    response = client.post(task_urls(task)["task-complete"], done_work(task), follow=True)
+    assert response.redirect_chain == [(INBOX, 302)]
+    shown = [str(m) for m in response.context["messages"]]
+    kabid = permissions.display_name(cast.user(KABID))
+    assert f"Step 5 is next, with {KABID}: {kabid}." in shown
+
+
+def test_kembalikan_sends_the_work_back_and_the_timeline_marks_it(client, cast):
+    run, task = started(cast)
+    drive(run, cast, stop_at=5)
+    task = open_task(run)
+    kabid = cast.user(KABID)
+    signed_in(client, kabid)
+    html = client.get(task_urls(task)["task-detail"]).content.decode()
+    assert f'action="{reverse("task-return", args=[task.pk])}"' in html and f"Send back to step 4 ({KASI})" in html
+    before = snapshot()
+    response = client.post(reverse("task-return", args=[task.pk]), {"reason": "  "})
+    assert response.status_code == 400 and snapshot() == before
+    assert "Say why the work goes back." in response.content.decode()
+    response = client.post(reverse("task-return", args=[task.pk]), {"reason": "Lampiran belum ada"})
+    assert response.status_code == 302 and response["Location"] == reverse("run-detail", args=[run.pk])
+    task.refresh_from_db()
+    assert task.status == Task.Status.SENT_BACK
+    reopened = open_task(run)
+    assert (reopened.step.nomor, reopened.assignee) == (4, cast.user(KASI))
+    html = client.get(reverse("run-detail", args=[run.pk])).content.decode()
+    assert "Sent back to step 4" in html and "outside the sheet's flow</span>" in html and "data-off-sheet" in html
+    assert "Lampiran belum ada" in html
+
+
+def test_the_first_step_offers_no_kembalikan(client, cast):
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    response = client.get(task_urls(task)["task-detail"])
+    assert not response.context["can_return"]
+    assert reverse("task-return", args=[task.pk]) not in response.content.decode()
+
+
+def test_claim_is_offered_only_where_the_position_has_several_holders(client, cast):
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    assert not client.get(task_urls(task)["task-detail"]).context["can_claim"]
+    task.position.holders.add(UserFactory(first_name="Rina"))
+    response = client.get(task_urls(task)["task-detail"])
+    assert response.context["can_claim"] and task_urls(task)["task-claim"] in response.content.decode()
+
+
+def test_a_head_gives_an_open_task_to_a_named_holder(client, cast):
+    _run, task = started(cast)
+    rina = UserFactory(first_name="Rina", last_name="Kedua")
+    task.position.holders.add(rina)
+    engine.task_claim(task=task, user=cast.user(KASI))
+    signed_in(client, cast.user(KABID))
+    html = client.get(task_urls(task)["task-detail"]).content.decode()
+    kasi_name = permissions.display_name(cast.user(KASI))
+    assert f"Give to another holder (now: {kasi_name})" in html and "Rina Kedua" in html
+    assert f"Release it from {kasi_name}" in html
+    response = client.post(reverse("task-reassign", args=[task.pk]), {"to_user": str(rina.pk)})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.assignee == rina
+    assert client.post(reverse("task-reassign", args=[task.pk]), {"to_user": "x"}).status_code == 400
+    signed_in(client, cast.user(KASI))
+    assert client.post(reverse("task-reassign", args=[task.pk]), {"to_user": str(rina.pk)}).status_code == 403
+
+
+def test_a_plh_sees_the_banner_and_the_tasks_reaching_them_as_plh(client, cast):
+    from django.utils import formats, translation
+
+    _run, task = started(cast)
+    plh = UserFactory(first_name="Dedi")
+    ends_on = timezone.localdate() + dt.timedelta(days=2)
+    ActingAssignment.objects.create(position=task.position, user=plh, kind="plh", starts_on=timezone.localdate(),
+                                    ends_on=ends_on, appointed_by=cast.admin)
+    signed_in(client, plh)
+    html = client.get(INBOX).content.decode()
+    until = formats.date_format(ends_on, "l, j M Y")
+    assert f"You are acting as Plh {KASI} until {until}" in html
+    assert f"as Plh {KASI}" in html and "data-acting-row" in html
+    html = client.get(task_urls(task)["task-detail"]).content.decode()
+    assert f"You act on this step as Plh {KASI}." in html
+    with translation.override("id"):
+        client.cookies["django_language"] = "id"
+        html = client.get(INBOX, HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert f"Anda bertindak sebagai Plh {KASI} sampai" in html
+
+
+def test_the_inbox_leads_each_row_with_the_runs_perihal(client, cast):
+    started(cast, "Pembinaan RW 07 Ciledug")
+    signed_in(client, cast.user(KASI))
+    html = client.get(INBOX).content.decode()
+    row = html[html.index("data-perihal"):]
+    assert row.index("Pembinaan RW 07 Ciledug") < row.index("Step 1:")
+
+
+def test_a_heads_approvals_are_counted_and_listed_once(client, cast):
+    _run, task = patrol_at_7(cast)
+    signed_in(client, cast.holder(task.position))
+    response = client.get(INBOX)
+    assert response.context["nav_counts"] == {"tasks": 0, "approvals": 1}
+    assert response.context["mine"] == [] and response.context["claimable"] == []
+    assert [t.pk for t in response.context["approvals"]] == [task.pk]
+    assert "To approve (also on Persetujuan)" in response.content.decode()

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from procedures import engine, flowchart, inbox_rows, permissions, readiness, selectors, uploads
-from procedures.forms import CancelRunForm, StartRunForm, TaskWorkForm
+from procedures import decisions, engine, flowchart, inbox_rows, permissions, readiness, selectors, timeline, uploads
+from procedures.forms import CancelRunForm, ReturnForm, StartRunForm, TaskWorkForm
 from procedures.monitoring.reminders import sheet_notices
 from procedures.views.errors import Missing
 from procedures.models import Task
@@ -24,11 +24,22 @@ from procedures.models import Task
 @login_required
 def inbox(request):
     standing = selectors.request_standing(request)
+    tasks = selectors.my_tasks(request.user, standing)
+    titles = {role.position_id: role.title for role in standing.acting_roles}
+    for task in tasks:
+        task.acting_as = titles.get(task.position_id, "")
     # Each row's HTML is written once in Python (procedures.inbox_rows): a head's inbox has many.
-    tasks = inbox_rows.task_rows(selectors.my_tasks(request.user, standing))
+    tasks = inbox_rows.task_rows(tasks)
+    # A head's decisions and reports to approve are counted under Persetujuan, not under "Tugas
+    # saya" too: listed here in a section of their own, apart from the other tasks.
+    heads_page = selectors.is_head_anywhere(request.user, standing)
+    approvals = [task for task in tasks
+                 if heads_page and task.is_approval and task.position_id in standing.position_ids]
+    others = [task for task in tasks if task not in approvals]
     return render(request, "procedures/inbox.html", {
-        "mine": [task for task in tasks if task.assignee_id == request.user.pk],
-        "claimable": [task for task in tasks if task.assignee_id is None],
+        "mine": [task for task in others if task.assignee_id == request.user.pk],
+        "claimable": [task for task in others if task.assignee_id is None],
+        "approvals": approvals,
         # Heads only (no query for others): the semester's monitoring sheets still to sign.
         "sheet_notices": sheet_notices(standing),
     })
@@ -42,7 +53,8 @@ def _visible_run(request, pk: int):
     return selectors.visible_run(request.user, pk, selectors.request_standing(request))
 
 
-def _task_page(request, task: Task, form: TaskWorkForm | None = None, status: int = 200):
+def _task_page(request, task: Task, form: TaskWorkForm | None = None, status: int = 200, *,
+               confirm: str = "", return_form: ReturnForm | None = None):
     standing = selectors.request_standing(request)
     earlier, files = selectors.earlier_work(task)
     # The permission checks below ask whether the user holds the task's position: the request's
@@ -50,15 +62,28 @@ def _task_page(request, task: Task, form: TaskWorkForm | None = None, status: in
     with permissions.standing_remembered():
         permissions.remember_holder(request.user, task.position, holds_it=task.position_id in standing.held)
         refusal = permissions.act_refusal(task, request.user) if task.is_open else None
-        can_release = task.status == Task.Status.IN_PROGRESS and (
-            task.assignee_id == request.user.pk or permissions.is_head(request.user, task.run.revision, task.position))
+    is_head = task.is_open and selectors.is_head_of(request.user, task, standing)
+    can_release = task.status == Task.Status.IN_PROGRESS and (task.assignee_id == request.user.pk or is_head)
+    can_act = task.is_open and refusal is None and task.assignee_id in (None, request.user.pk)
+    holders = selectors.position_holders(task.position) if task.is_open else []
+    acting_as = next((role.title for role in standing.acting_roles if role.position_id == task.position_id), "")
+    return_to = engine.return_target(task, earlier) if can_act else None
     context = {
         "task": task,
         "form": form or TaskWorkForm(task=task),
         "earlier": earlier,
         "refusal": refusal,
-        "can_act": task.is_open and refusal is None and task.assignee_id in (None, request.user.pk),
+        "can_act": can_act,
         "can_release": can_release,
+        # "Ambil" only where someone else could take the task too (several holders, or a Plt/Plh);
+        # completing claims it anyway.
+        "can_claim": can_act and task.status == Task.Status.WAITING and (len(holders) > 1 or bool(acting_as)),
+        "return_to": return_to,
+        "can_return": return_to is not None,
+        "return_form": return_form or ReturnForm(),
+        "reassign_to": [holder for holder in holders if holder.pk != task.assignee_id] if is_head else [],
+        "acting_as": acting_as,
+        "confirm": confirm,
         "kelengkapan": list(task.step.kelengkapan.all()),
         "files": files,
     }
@@ -76,23 +101,46 @@ def _refusal_status(error: engine.EngineError) -> int:
     return 403 if isinstance(error, engine.NotAllowed) else 409 if isinstance(error, engine.Conflict) else 400
 
 
-def _engine_call(request, task: Task, action, *, success: str, form: TaskWorkForm | None = None):
-    """Run one engine service; a refusal re-renders the task with its reason, never a 500."""
+def _engine_call(request, task: Task, action, *, success: str, form: TaskWorkForm | None = None,
+                 return_form: ReturnForm | None = None, then=None):
+    """Run one engine service; a refusal re-renders the task with its reason, never a 500.
+
+    ``then`` (given the task) says where to go afterwards; by default back to the task.
+    """
     try:
         action()
     except engine.EngineError as error:
-        if form is not None and error.field and error.field in form.fields:
-            form.add_error(error.field, error.message)
+        for bound in (form, return_form):
+            if bound is not None and error.field and error.field in bound.fields:
+                bound.add_error(error.field, error.message)
+                break
         else:
             messages.error(request, error.message)
         fresh = _visible_task(request, task.pk)
         # The refused form comes back as it was sent: what was typed stays (files must be chosen again).
-        return _task_page(request, fresh, form, status=_refusal_status(error))
+        return _task_page(request, fresh, form, status=_refusal_status(error), return_form=return_form)
     messages.success(request, success)
+    url = then(task) if then is not None else reverse("task-detail", args=[task.pk])
     if request.htmx:
         # Not a 302: the browser would follow it inside the XHR and htmx would never see the header.
-        return HttpResponseClientRedirect(reverse("task-detail", args=[task.pk]))
-    return redirect("task-detail", pk=task.pk)
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _next_useful(request, done: Task) -> str:
+    """After a step: the next step if it is the user's too, else the inbox with who is next named."""
+    following = selectors.following_task(done)
+    if following is None:
+        if selectors.run_finished(done.run_id):
+            messages.info(request, _("The run is finished: no step follows."))
+        return reverse("inbox")
+    if permissions.act_refusal(following, request.user) is None:
+        return reverse("task-detail", args=[following.pk])
+    names = permissions.who_may_act(following.position)
+    messages.info(request, _("Step %(nomor)s is next, with %(position)s: %(names)s.") % {
+        "nomor": following.step.nomor, "position": following.position.name,
+        "names": ", ".join(names) if names else _("nobody holds the position yet")})
+    return reverse("inbox")
 
 
 @login_required
@@ -122,6 +170,11 @@ def task_complete(request, pk: int):
     work = {"ticked": data.get("ticked", []), "output_text": data["output_text"], "files": data["files"],
             "note": data["note"]}
     if task.step.is_decision:
+        answered = data["decision"] == Task.Decision.YES or data["reason"].strip()  # else the engine says why
+        if answered and decisions.needs_confirmation(task.step, data["decision"]) and not request.GET.get("confirmed"):
+            # The page asks first (static/js/confirm.js does it without this round trip).
+            return _task_page(request, task, form, confirm=data["decision"])
+
         def action():
             engine.task_decide(task=task, user=request.user, decision=data["decision"], reason=data["reason"], **work)
         success = _("Decision recorded.")
@@ -129,7 +182,37 @@ def task_complete(request, pk: int):
         def action():
             engine.task_complete(task=task, user=request.user, **work)
         success = _("Step completed; the run has moved on.")
-    return _engine_call(request, task, action, success=success, form=form)
+    return _engine_call(request, task, action, success=success, form=form,
+                        then=lambda done: _next_useful(request, done))
+
+
+@login_required
+@require_POST
+def task_return(request, pk: int):
+    """"Kembalikan": send the work back to the step before, with a reason (engine.task_return)."""
+    task = _visible_task(request, pk)
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        return _task_page(request, task, status=400, return_form=form)
+    earlier = engine.return_target(task, selectors.earlier_work(task)[0])
+    success = _("The work went back to step %(nomor)s (%(position)s).") % {
+        "nomor": earlier.step.nomor if earlier else "?", "position": earlier.position.name if earlier else "?"}
+    return _engine_call(request, task, lambda: engine.task_return(task=task, user=request.user,
+                                                                  reason=form.cleaned_data["reason"]),
+                        success=success, return_form=form, then=lambda done: reverse("run-detail", args=[done.run_id]))
+
+
+@login_required
+@require_POST
+def task_reassign(request, pk: int):
+    """A head gives the open task to a named holder of its position (engine.task_reassign)."""
+    task = _visible_task(request, pk)
+    to_user = selectors.holder_of(task.position, request.POST.get("to_user", ""))
+    if to_user is None:
+        messages.error(request, _("Choose a holder of %(position)s.") % {"position": task.position.name})
+        return _task_page(request, task, status=400)
+    return _engine_call(request, task, lambda: engine.task_reassign(task=task, user=request.user, to_user=to_user),
+                        success=_("The task is now with %(name)s.") % {"name": permissions.display_name(to_user)})
 
 
 def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: int = 200):
@@ -140,7 +223,7 @@ def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: in
     return render(request, "procedures/run_detail.html", {
         "flowchart": flowchart.web_drawing(sheet, states={step.nomor: step.state for step in steps}),
         "run": run,
-        "events": selectors.run_timeline(run),
+        "timeline": timeline.run_timeline(run),
         "columns": columns,
         "steps": steps,
         "states": states,
@@ -207,6 +290,9 @@ def run_start(request):
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, _("The run has started."))
+            first = selectors.following_task(None, run=run)
+            if first is not None and permissions.act_refusal(first, request.user) is None:
+                return redirect("task-detail", pk=first.pk)
             return redirect("run-detail", pk=run.pk)
     refusals = {}  # one per position: it names who can fix it
     for position in blocked.values():

@@ -24,21 +24,21 @@ def fill_in_work(page, task: Task) -> None:
 
 
 def complete(page, live_server, task: Task) -> None:
+    """Complete the step; the page goes on to the next step if it is the user's, else to the inbox."""
     fill_in_work(page, task)
     page.get_by_role("button", name="Complete this step").click()
-    page.wait_for_url(f"{live_server.url}/tugas/{task.pk}/")
     page.get_by_text("Step completed; the run has moved on.").wait_for()
 
 
 def start_run(page, live_server, number: str, perihal: str) -> Run:
-    """Start a run of a seed SOP from /pelaksanaan/mulai/ and land on its page."""
+    """Start a run of a seed SOP from /pelaksanaan/mulai/ and land on its step 1 (the starter's)."""
     page.goto(live_server.url + "/pelaksanaan/mulai/")
     page.get_by_label("SOP").select_option(label=_sop_label(number))
     page.get_by_label("Subject (perihal)").fill(perihal)
     page.get_by_role("button", name="Start").click()
-    page.wait_for_url(re.compile(re.escape(live_server.url) + r"/pelaksanaan/\d+/$"))
+    page.wait_for_url(re.compile(re.escape(live_server.url) + r"/tugas/\d+/$"))
     run = Run.objects.get(perihal=perihal)
-    assert page.url == f"{live_server.url}/pelaksanaan/{run.pk}/"
+    assert page.url == f"{live_server.url}/tugas/{open_task(run).pk}/"
     return run
 
 
@@ -93,8 +93,16 @@ def test_prodeskel_tolak_sends_the_draft_back_to_the_kasi(seeded, as_user, live_
     assert (decision.step.nomor, decision.visit) == (4, 1)
     kabid = as_user("kabid")
     open_from_inbox(kabid, live_server, decision)
+    # The sheet's question, its answers' words and where each leads.
+    kabid.get_by_text("Setuju dengan konsep SK Tim Kegiatan?").wait_for()
+    assert kabid.locator("[data-answer=ya] [data-leads-to]").inner_text() == "→ step 5, Kadis"
+    assert kabid.locator("[data-answer=tidak] [data-leads-to]").inner_text() == "→ step 3, Kasi"
     kabid.get_by_label("Reason (required for Tidak)").fill("Dasar hukum SK belum mencantumkan Perbup 2024")
-    kabid.get_by_role("button", name="No (Tolak)").click()
+    kabid.get_by_role("button", name="Tidak setuju, menyerahkan kepada Kasubbid untuk diperbaiki "
+                                     "(sends the work back to step 3)").click()
+    # Asked in the page first: nothing was posted yet.
+    assert open_task(run).pk == decision.pk
+    kabid.get_by_role("button", name="Yes, send it back to step 3").click()
     kabid.get_by_text("Decision recorded.").wait_for()
 
     redo = open_task(run)
