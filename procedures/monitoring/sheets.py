@@ -3,8 +3,8 @@
 The Formulir Monitoring Pelaksanaan SOP (below) and the Formulir Evaluasi Penerapan SOP, whose
 rows answer the seven ``CRITERIA`` Ya/Tidak per SOP with the evidence sopflow has (``_evidence``:
 share within the standard, send-backs (a decision's and those outside the sheet's flow), stuck and
-cancelled runs, positions nobody holds, related SOPs) and a proposal where the evidence supports one; "perlu revisi" is recorded on the row for the
-admin (there is no SOP editor yet). Both share the draft, sign, lock and supersede rules.
+cancelled runs, positions nobody holds, related SOPs) and a proposal where the evidence supports
+one; "perlu revisi" is recorded on the row for the admin (there is no SOP editor yet). Both share the draft, sign, lock and supersede rules.
 
 
 Per SOP of the office, sopflow proposes "berjalan dengan baik" or "tidak berjalan dengan baik" from
