@@ -11,7 +11,9 @@ moment (time_machine), so the figures below are exact:
 * run C (Mon 7 Sep): Tidak at step 3 sends it back to step 2; the second answer is a Plh's;
 * run D (Kantor Timur, WITA, Tue 4 Aug): step 1 reached 07.00 WITA, done 07.40 (10 working minutes),
   step 2 still open: stuck;
-* run E (Tue 8 Sep): cancelled.
+* run E (Tue 8 Sep): cancelled;
+* run F (Thu 10 Sep): step 1 done 08.10; the Staf sends step 2 back (Kembalikan, engine.task_return,
+  outside the sheet's drawn flow) at 09.00; step 1 done again 09.10; step 2 open, not yet due.
 """
 
 from __future__ import annotations
@@ -113,5 +115,10 @@ def build_world(*, runs: int = 1) -> MonitoringWorld:
     run = made["E"] = _start(sop, kepala, at(9, 8, 9), "Patroli E")
     with time_machine.travel(at(9, 8, 9, 30), tick=False):
         engine.run_cancel(run=run, user=kepala, reason="Batal")
+    run = made["F"] = _start(sop, kepala, at(9, 10, 8), "Patroli F")
+    _act(run, kepala, at(9, 10, 8, 10))
+    with time_machine.travel(at(9, 10, 9), tick=False):
+        engine.task_return(task=run.tasks.get(status__in=Task.OPEN), user=staf, reason="Foto belum dilampirkan")
+    _act(run, kepala, at(9, 10, 9, 10))
     return MonitoringWorld(uji, timur, induk, sop, sop_timur, kepala, staf, plh, kepala_timur, staf_timur, kadis,
                            made)

@@ -44,8 +44,27 @@ def test_the_engine_stores_each_done_tasks_figures(world):
 
 def test_runs_per_sop(world):
     row = report(world).sops[0]
-    assert (row.started, row.finished, row.cancelled, row.running, row.stuck) == (4, 3, 1, 0, 0)
-    assert (row.tasks_done, row.within, row.within_share, row.send_backs) == (14, 12, 85.7, 1)
+    assert (row.started, row.finished, row.cancelled, row.running, row.stuck) == (5, 3, 1, 1, 0)
+    assert (row.tasks_done, row.within, row.within_share, row.send_backs, row.returns) == (16, 14, 87.5, 1, 1)
+    assert row.all_send_backs == 2
+
+
+def test_a_return_outside_the_drawn_flow_is_counted_not_measured(world):
+    returned = world.runs["F"].tasks.get(step__nomor=2, visit=1)
+    assert returned.status == Task.Status.SENT_BACK and not returned.decision
+    assert figures(returned) == (None, None, None)
+    assert [event.off_sheet for event in returned.events.filter(transition="return")] == [True]
+    steps = {row.nomor: row for row in report(world).steps}
+    assert [(nomor, row.send_backs, row.returns) for nomor, row in steps.items()] == [
+        (1, 0, 0), (2, 0, 1), (3, 1, 0), (4, 0, 0)]
+    # Step 1 done twice in run F (10 minutes each, before and after the return), step 2 not measured.
+    assert sorted(steps[1].worked) == [5, 10, 10, 10, 15]
+    assert (steps[2].done, steps[2].within_share) == (4, 75.0)
+    staf = {row.name: row for row in report(world).positions}["Staf"]
+    assert (staf.done, staf.open_now, staf.overdue_now) == (7, 1, 0)  # step 2 of run F, due on Friday
+    # The staff member who sent it back sees the return on their own figures, but no task done for it.
+    own = {row.nomor: row for row in report(world, person=world.staf).steps}
+    assert (own[2].done, own[2].returns) == (4, 1)
 
 
 def test_a_run_overdue_by_more_than_a_working_day_is_stuck(world):
@@ -68,11 +87,11 @@ def test_per_position_and_person_including_the_plh(world):
     result = report(world)
     positions = {row.name: row for row in result.positions}
     kepala = positions["Kepala"]
-    assert (kepala.done, kepala.within, kepala.acting, kepala.median_lateness) == (7, 6, 1, 60)
+    assert (kepala.done, kepala.within, kepala.acting, kepala.median_lateness) == (9, 8, 1, 60)
     staf = positions["Staf"]
-    assert (staf.done, staf.within, staf.median_lateness, staf.open_now) == (7, 6, 615, 0)
+    assert (staf.done, staf.within, staf.median_lateness, staf.open_now) == (7, 6, 615, 1)
     people = {row.key: row for row in result.people}
-    assert (people[world.kepala.pk].done, people[world.kepala.pk].within) == (6, 5)
+    assert (people[world.kepala.pk].done, people[world.kepala.pk].within) == (8, 7)
     assert (people[world.plh.pk].done, people[world.plh.pk].acting, people[world.plh.pk].within_share) == (1, 1, 100.0)
     assert people[world.staf.pk].done == 7
 
@@ -86,7 +105,7 @@ def test_open_and_overdue_now(world):
 def test_week_by_week(world):
     weeks = [(row.week, row.done, row.within) for row in report(world).weeks]
     assert weeks == [(dt.date(2026, 8, 3), 4, 4), (dt.date(2026, 8, 10), 1, 1), (dt.date(2026, 8, 17), 3, 1),
-                     (dt.date(2026, 9, 7), 6, 6)]
+                     (dt.date(2026, 9, 7), 8, 8)]
 
 
 def test_a_person_sees_their_own_figures(world):
@@ -105,7 +124,7 @@ def test_a_range_and_another_semester(world):
 def test_a_superior_office_sees_its_offices_side_by_side(world):
     result = report(world, {world.induk.pk, world.uji.pk, world.timur.pk})
     offices = {row.name: (row.started, row.running, row.stuck, row.tasks_done) for row in result.offices}
-    assert offices == {"Dinas Induk": (0, 0, 0, 0), "Kantor Uji": (4, 0, 0, 14), "Kantor Timur": (1, 1, 1, 1)}
+    assert offices == {"Dinas Induk": (0, 0, 0, 0), "Kantor Uji": (5, 1, 0, 16), "Kantor Timur": (1, 1, 1, 1)}
 
 
 def test_percentile_is_linear_between_ranks():
@@ -124,7 +143,7 @@ def test_the_queries_do_not_grow_with_the_runs(runs, django_assert_num_queries):
     world = build_world(runs=runs)
     with django_assert_num_queries(REPORT_QUERIES):
         result = report(world)
-    assert result.sops[0].started == runs + 3
+    assert result.sops[0].started == runs + 4
 
 
 def test_the_migration_fills_the_figures_of_tasks_already_done(world):

@@ -38,7 +38,8 @@ def test_the_sheet_proposes_from_the_figures(world):
     sheet = prepared(world)
     row = sheet.rows.get()
     assert row.prosedur == "Patroli Uji (uji-patroli)"
-    assert row.figures["within_share"] == 85.7 and row.figures["stuck"] == 0
+    assert row.figures["within_share"] == 87.5 and row.figures["stuck"] == 0
+    assert (row.figures["send_backs"], row.figures["returns"]) == (1, 1)  # a Tidak, and a Kembalikan (run F)
     assert row.proposed == row.assessment == MonitoringSheetRow.Assessment.GOOD
     assert prepared(world) == sheet  # the draft there is
     timur = sheets.sheet_prepare(office=world.timur, period=semester("2026-2"), user=world.kepala_timur)
@@ -155,8 +156,9 @@ def test_the_evaluation_form_answers_the_criteria_with_evidence(client, world):
     assert sheet != prepared(world)  # its own draft, beside the monitoring form's
     answers = sheet.rows.get().answers
     assert {key for key, _label in sheets.CRITERIA} == set(answers)  # (jsonb keeps no key order)
-    assert answers["kinerja"]["usulan"] == "ya" and "85,7" in answers["kinerja"]["bukti"]
-    assert answers["dipahami"]["bukti"].startswith("1 ")  # one send-back over three finished runs
+    assert answers["kinerja"]["usulan"] == "ya" and "87,5" in answers["kinerja"]["bukti"]
+    # Two send-backs (a Tidak, and one outside the sheet's flow) over three finished runs: more than one.
+    assert answers["dipahami"]["bukti"].startswith("2 ") and answers["dipahami"]["usulan"] == "tidak"
     assert answers["peran"]["usulan"] == "ya"
     assert answers["kebutuhan"]["jawaban"] == ""  # no proposal: the head answers
     row = sheet.rows.get()

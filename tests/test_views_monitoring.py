@@ -44,7 +44,8 @@ def test_a_head_sees_the_figures_of_the_office(client, world):
     response = signed_in(client, world.kepala).get(PAGE)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Patroli Uji" in page and "85,7 %" in page
+    assert "Patroli Uji" in page and "87,5 %" in page
+    assert "Dikembalikan di luar alur" in page  # run F's Kembalikan, a column of the SOP and step tables
     assert "Kantor Timur" not in page  # another office
     assert page.count('class="pygal-chart monitoring-chart"') == 2  # the SOP's steps and the trend
 
@@ -126,6 +127,15 @@ def test_the_xlsx_export_carries_the_filters_and_the_figures(client, world):
     step_two = next(list(row) for row in sheet.iter_rows(min_row=header + 2, values_only=True) if row[1] == 2)
     columns = dict(zip(rows[header], step_two))  # the header row has every column
     assert columns["Median (menit)"] == 210 and columns["Persentil ke-90 (menit)"] == 916.5
+    assert columns["Dikembalikan di luar alur"] == 1  # run F's step 2, sent back by the Staf
+
+
+def test_the_csv_export_counts_the_returns_outside_the_flow(client, world):
+    response = signed_in(client, world.kepala).get(export("sop", "csv"), HTTP_ACCEPT_LANGUAGE="id")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header = next(row for row in rows if row[:2] == ["SOP", "Instansi"])
+    figures = dict(zip(header, next(row for row in rows if row and row[0].startswith("Patroli Uji"))))
+    assert (figures["Dikembalikan"], figures["Dikembalikan di luar alur"]) == ("1", "1")
 
 
 def test_the_csv_export_neutralises_formulas(client, world):

@@ -34,6 +34,8 @@ def fill_figures(apps, schema_editor):
         calendar = WorkingCalendar(tz=ZoneInfo(office.time_zone), hours=hours, extra_holidays=frozenset(days_off))
         done = (Task.objects.filter(run__office=office, status__in=["selesai", "dikembalikan"],
                                     completed_at__isnull=False, within_standard__isnull=True)
+                # A task returned outside the drawn flow (engine.task_return) has no figures of its own.
+                .exclude(status="dikembalikan", decision="")
                 .select_related("step").order_by("pk"))
         last = 0
         while True:

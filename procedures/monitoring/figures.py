@@ -31,6 +31,9 @@ from procedures.permissions import display_name
 from procedures.working_calendar import WorkingCalendar, calendar_annotations, calendar_from_annotations
 
 DONE = (Task.Status.DONE, Task.Status.SENT_BACK)
+# A task sent back outside the sheet's drawn flow (engine.task_return, its event in Event.OFF_SHEET):
+# ended *sent back* without a decision (a Tidak records its decision) and without figures of its own.
+RETURNED = Q(status=Task.Status.SENT_BACK, decision="")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,11 +77,16 @@ class SopRow:
     stuck: int = 0
     tasks_done: int = 0
     within: int = 0
-    send_backs: int = 0
+    send_backs: int = 0  # by a decision's answer the sheet draws (Tidak back to an earlier step)
+    returns: int = 0  # outside the sheet's drawn flow (Kembalikan from any step)
 
     @property
     def within_share(self) -> float | None:
         return share(self.within, self.tasks_done)
+
+    @property
+    def all_send_backs(self) -> int:
+        return self.send_backs + self.returns
 
 
 @dataclass
@@ -94,6 +102,7 @@ class StepRow:
     within: int = 0
     late_minutes: int = 0  # the working time past the standard, summed over the step's tasks
     send_backs: int = 0
+    returns: int = 0  # the step's tasks sent back outside the sheet's drawn flow
 
     @property
     def done(self) -> int:
@@ -301,27 +310,35 @@ def monitoring_report(filters: Filters, *, now: dt.datetime | None = None) -> Re
                 if isinstance(counted, SopRow):
                     counted.cancelled += row["cancelled"]
 
-    # The done tasks of the period, with their stored figures: one query, the rows the page needs.
+    # The done tasks of the period, with their stored figures, and the tasks returned outside the drawn
+    # flow (no figures: counted, not measured): one query (UNION ALL, so that the measured arm keeps
+    # the partial index on done tasks, task_figures_done), the rows the page needs.
     done = Task.objects.filter(_task_filter(filters), _in_period(filters, "completed_at", "run__office"),
-                               status__in=DONE, within_standard__isnull=False)
+                               status__in=DONE)
     if filters.person is not None:
         done = done.filter(completed_by_id=filters.person.pk)
-    rows = done.order_by().values_list(
-        "run__revision__sop_id", "run__office_id", "run__office__time_zone", "step__nomor", "step__kegiatan",
-        "step__simbol", "position_id", "position__name", "completed_by_id", "acting_id", "status", "completed_at",
-        "worked_minutes", "standard_minutes", "within_standard")
+    columns = ("run__revision__sop_id", "run__office_id", "run__office__time_zone", "step__nomor", "step__kegiatan",
+               "step__simbol", "position_id", "position__name", "completed_by_id", "acting_id", "status",
+               "completed_at", "worked_minutes", "standard_minutes", "within_standard")
+    rows = done.filter(within_standard__isnull=False).order_by().values_list(*columns).union(
+        done.filter(RETURNED).order_by().values_list(*columns), all=True)
     steps: dict[tuple[int, int], StepRow] = {}
     positions: dict[int, PeopleRow] = {}
     people: dict[int, PeopleRow] = {}
     weeks: dict[dt.date, WeekRow] = {}
     for (sop_id, office_id, zone, nomor, kegiatan, simbol, position_id, position_name, user_id, acting_id, status,
          completed_at, worked, standard, within) in rows:
-        late = max(0, worked - standard)
         step = steps.get((sop_id, nomor))
         if step is None:
             sop_row = sops.get(sop_id)
             step = steps[(sop_id, nomor)] = StepRow(sop_id, sop_row.name if sop_row else "", nomor, kegiatan,
                                                     position_name, simbol == "keputusan")
+        if within is None:  # returned outside the drawn flow: no work measured, only counted
+            step.returns += 1
+            if sop_id in sops:
+                sops[sop_id].returns += 1
+            continue
+        late = max(0, worked - standard)
         step.worked.append(worked)
         step.standards.append(standard)
         step.within += within

@@ -2,9 +2,9 @@
 
 The Formulir Monitoring Pelaksanaan SOP (below) and the Formulir Evaluasi Penerapan SOP, whose
 rows answer the seven ``CRITERIA`` Ya/Tidak per SOP with the evidence sopflow has (``_evidence``:
-share within the standard, send-backs, stuck and cancelled runs, positions nobody holds, related
-SOPs) and a proposal where the evidence supports one; "perlu revisi" is recorded on the row for the
-admin (there is no SOP editor yet). Both share the draft, sign, lock and supersede rules.
+share within the standard, send-backs (a decision's and those outside the sheet's flow), stuck and
+cancelled runs, positions nobody holds, related SOPs) and a proposal where the evidence supports
+one; "perlu revisi" is recorded on the row for the admin (there is no SOP editor yet). Both share the draft, sign, lock and supersede rules.
 
 
 Per SOP of the office, sopflow proposes "berjalan dengan baik" or "tidak berjalan dengan baik" from
@@ -66,9 +66,10 @@ def _evidence(row: SopRow, unstaffed: list[str], related: int) -> dict[str, dict
     evidence = {
         "kinerja": (_("%(share)s %% of the steps within the standard") % {"share": share},
                     (YES if row.within_share >= GOOD_SHARE else NO) if done else ""),
-        "dipahami": (_("%(backs)s send-back(s) over %(finished)s finished run(s)") % {
-            "backs": row.send_backs, "finished": row.finished},
-            (YES if row.send_backs <= max(1, row.finished // 5) else NO) if row.finished else ""),
+        "dipahami": (_("%(backs)s send-back(s) (%(returns)s of them outside the sheet's flow) over %(finished)s "
+                       "finished run(s)") % {
+            "backs": row.all_send_backs, "returns": row.returns, "finished": row.finished},
+            (YES if row.all_send_backs <= max(1, row.finished // 5) else NO) if row.finished else ""),
         "dilaksanakan": (_("%(share)s %% within the standard; %(stuck)s run(s) stuck") % {
             "share": share, "stuck": row.stuck}, (YES if not row.stuck and row.within_share >= GOOD_SHARE else NO)
             if done else ""),
@@ -116,7 +117,7 @@ def _event(sheet: MonitoringSheet, user, action: str, reason: str = "") -> None:
 def _figures(row: SopRow) -> dict:
     return {"started": row.started, "finished": row.finished, "cancelled": row.cancelled, "running": row.running,
             "stuck": row.stuck, "tasks_done": row.tasks_done, "within_share": row.within_share,
-            "send_backs": row.send_backs}
+            "send_backs": row.send_backs, "returns": row.returns}
 
 
 @transaction.atomic

@@ -82,6 +82,7 @@ def report_tables(report: Report) -> dict[str, Table]:
             Column(gettext_lazy("Steps done"), lambda r: r.tasks_done),
             share_column,
             Column(gettext_lazy("Send-backs"), lambda r: r.send_backs),
+            Column(gettext_lazy("Returns outside the flow"), lambda r: r.returns),
         ), report.sops),
         Table("langkah", _("Step by step"), (
             Column(gettext_lazy("SOP"), lambda r: r.sop_name, numeric=False),
@@ -98,6 +99,7 @@ def report_tables(report: Report) -> dict[str, Table]:
             Column(gettext_lazy("Past the standard (minutes)"), lambda r: r.late_minutes,
                    lambda r: minutes_text(r.late_minutes)),
             Column(gettext_lazy("Send-backs"), lambda r: r.send_backs if r.decision else None),
+            Column(gettext_lazy("Returns outside the flow"), lambda r: r.returns),
         ), report.steps),
         Table("jabatan", _("Per position"), (
             Column(gettext_lazy("Position"), lambda r: r.name, numeric=False),
