@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run setup test test-fast serve bench messages clean
+.PHONY: run setup test test-fast serve bench messages clean screenshots
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,3 +65,7 @@ messages: $(STAMP)
 
 clean:
 	rm -rf var .pytest_cache
+
+# docs/screenshots/: the inbox, a task, Persetujuan and a run at 1366 × 900 and 390 × 844 (Chromium).
+screenshots: $(STAMP)
+	$(BIN)/python -m pytest tests/browser/screenshots.py -q

@@ -62,6 +62,12 @@ from procedures.models import (
 )
 from procedures.sopfile import END, Problem
 
+# The admin's title bar and browser tab name the product, in the user's language ("Administrasi
+# sopflow"), not Django's "Django administration".
+admin.site.site_header = gettext_lazy("sopflow administration")
+admin.site.site_title = gettext_lazy("sopflow administration")
+admin.site.index_title = gettext_lazy("Site administration")
+
 # ---------------------------------------------------------------------------------------------
 # Organisation
 # ---------------------------------------------------------------------------------------------

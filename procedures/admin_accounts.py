@@ -101,6 +101,8 @@ class UserAdmin(UserImportAdmin, DjangoUserAdmin):
     search_fields = [*DjangoUserAdmin.search_fields, "positions__name", "profile__nip"]
     inlines = [PositionHolderInline, ProfileInline]
     actions = ["deactivate_users"]
+    # Set by sign-in and creation, never typed (and Django's split date/time inputs have no labels).
+    readonly_fields = ["last_login", "date_joined"]
 
     def get_inlines(self, request: HttpRequest, obj) -> list:
         # The add page asks for a username and password only; positions follow on the user's page.

@@ -44,6 +44,7 @@ from procedures.models import (
 )
 from procedures.monitoring.recording import record_figures
 from procedures.step_graph import StepGraph
+from procedures.uploads import allowed_extensions, megabytes
 from procedures.working_calendar import (
     WorkingCalendar,
     calendar_annotations,
@@ -251,16 +252,16 @@ def _advance(*, run: Run, task: Task, graph: StepGraph, next_step: Step | None, 
 
 def _validate_files(files: Iterable[UploadedFile]) -> list[UploadedFile]:
     files = list(files)
-    allowed = {ext.lower().lstrip(".") for ext in settings.TASK_UPLOAD_EXTENSIONS}
+    allowed = allowed_extensions()
     for upload in files:
         extension = Path(upload.name).suffix.lower().lstrip(".")
         if extension not in allowed:
-            raise InvalidInput(_("“%(name)s”: files of type .%(ext)s are not accepted (allowed: %(allowed)s)") % {
-                "name": upload.name, "ext": extension or "?", "allowed": ", ".join(sorted(allowed))}, field="files")
+            raise InvalidInput(_("“%(name)s”: files of type .%(ext)s are not accepted (allowed: %(allowed)s).") % {
+                "name": upload.name, "ext": extension or "?", "allowed": ", ".join(allowed)}, field="files")
         if upload.size > settings.TASK_UPLOAD_MAX_BYTES:
-            raise InvalidInput(_("“%(name)s” is %(size)s MB; a file may be at most %(limit)s MB") % {
-                "name": upload.name, "size": round(upload.size / 1024 / 1024, 1),
-                "limit": round(settings.TASK_UPLOAD_MAX_BYTES / 1024 / 1024, 1)}, field="files")
+            raise InvalidInput(_("“%(name)s” is %(size)s MB; a file may be at most %(limit)s MB.") % {
+                "name": upload.name, "size": megabytes(upload.size),
+                "limit": megabytes(settings.TASK_UPLOAD_MAX_BYTES)}, field="files")
     return files
 
 

@@ -1,12 +1,14 @@
 """Forms of the browser app. They collect input; the engine decides what it means."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.html import escape
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from procedures.models import SopRevision, Step, Task
+from procedures.uploads import allowed_extensions, megabytes
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -51,6 +53,19 @@ class TaskWorkForm(forms.Form):
         else:
             del self.fields["decision"]
             del self.fields["reason"]
+        limit = settings.TASK_UPLOAD_MAX_BYTES
+        types = allowed_extensions()
+        self.fields["files"].help_text = escape(_("At most %(limit)s MB a file; types: %(types)s.") % {
+            "limit": megabytes(limit), "types": ", ".join(types)})
+        # Checked in the browser before anything is sent (static/js/sopflow.js); the engine checks again.
+        self.fields["files"].widget.attrs.update({
+            "accept": ",".join(f".{ext}" for ext in types),
+            "data-max-bytes": str(limit),
+            "data-types": ",".join(types),
+            "data-too-large": _("“{name}” is {size} MB; a file may be at most %(limit)s MB.") % {"limit": megabytes(limit)},
+            "data-wrong-type": _("“{name}”: files of this type are not accepted (allowed: %(types)s).") % {
+                "types": ", ".join(types)},
+        })
         if task.step.output:
             # Escaped here: crispy-forms renders help texts as HTML (``|safe``), and the output
             # comes from an SOP file.

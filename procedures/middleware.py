@@ -5,7 +5,7 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
@@ -111,3 +111,34 @@ class AdminListFiltersMiddleware:
 def _is_admin_list(request) -> bool:
     match = request.resolver_match
     return bool(match and match.namespace == "admin" and (match.url_name or "").endswith("_changelist"))
+
+
+class SiteNotFoundMiddleware:
+    """The site's own 404 page (``templates/404.html``, in the user's language) also with ``DEBUG`` on.
+
+    With ``DEBUG`` off Django already calls ``handler404``; with it on, Django shows its technical
+    page in English, which a demo on a laptop must not show an office. A view's ``Http404`` (a
+    ``Missing`` with its message) is answered here; an address no pattern matches comes back from
+    the inner layers as Django's page and is replaced.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.DEBUG and response.status_code == 404 and not getattr(response, "site_page", False) \
+                and response.get("Content-Type", "").startswith("text/html"):
+            return self._page(request, None)
+        return response
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404):
+            return self._page(request, exception)
+        return None
+
+    @staticmethod
+    def _page(request, exception):
+        from procedures.views.errors import page_not_found
+
+        return page_not_found(request, exception)

@@ -337,17 +337,32 @@ def run_steps(run: Run) -> tuple[list, list[Step], dict[int, str], list[Task]]:
     """Columns, steps and each step's state in this run (done, current or left), and its open tasks."""
     columns = list(run.revision.columns.select_related("position").order_by("order"))
     steps = list(
-        run.revision.steps.select_related("column", "ya_step", "tidak_step")
+        run.revision.steps.select_related("column__position", "ya_step", "tidak_step")
         .prefetch_related(Prefetch("kelengkapan", queryset=KelengkapanItem.objects.order_by("order")))
         .order_by("nomor")
     )
-    tasks = list(run.tasks.select_related("step", "position", "assignee").order_by("created_at", "pk"))
+    tasks = list(run.tasks.select_related("step", "position", "assignee", "completed_by").order_by("created_at", "pk"))
     states: dict[int, str] = {}
+    latest: dict[int, Task] = {}
     for task in tasks:
         states[task.step_id] = ("current" if task.is_open else "cancelled" if task.status == Task.Status.CANCELLED
                                 else "done")
+        latest[task.step_id] = task
     for step in steps:
         step.state = states.get(step.pk, "left")
+        step.last_task = latest.get(step.pk)  # who did it (or has it) and when, for the phone's list
+    # The steps a current step leads to (both answers of a decision), marked "next" on a phone; in
+    # an SOP of independent activities the chosen activity is the whole run.
+    following: set[int] = set()
+    for index, step in enumerate(steps):
+        if step.state != "current" or run.revision.kegiatan_terpisah:
+            continue
+        if step.is_decision:
+            following.update(target for target in (step.ya_step_id, step.tidak_step_id) if target)
+        elif step.simbol != Step.Symbol.END and index + 1 < len(steps):
+            following.add(steps[index + 1].pk)
+    for step in steps:
+        step.is_next = step.state == "left" and step.pk in following
     return columns, steps, states, [task for task in tasks if task.is_open]
 
 

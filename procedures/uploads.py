@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.shortcuts import render
+from django.utils import formats
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -27,7 +29,31 @@ def largest_file() -> int:
 
 
 def megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
+    """A size in MB with one decimal, in the active language's format ("10,0" in Indonesian)."""
+    return formats.number_format(size / 1024 / 1024, decimal_pos=1, use_l10n=True)
+
+
+def allowed_extensions() -> list[str]:
+    """The file types a task output may have, as lower-case extensions without the dot, sorted."""
+    return sorted({ext.lower().lstrip(".") for ext in settings.TASK_UPLOAD_EXTENSIONS})
+
+
+# Types a browser may show in place (``Content-Disposition: inline``): images and PDF only, each
+# served with its own fixed type whatever the upload claimed (and ``nosniff``), so that no upload
+# is ever rendered as HTML or SVG (script) on sopflow's origin. Every other type is downloaded.
+INLINE_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
+
+
+def inline_type(filename: str) -> str | None:
+    """The content type to show ``filename`` in the browser with, or None to download it."""
+    return INLINE_TYPES.get(Path(filename).suffix.lower().lstrip("."))
 
 
 class SizeLimitUploadHandler(FileUploadHandler):

@@ -112,6 +112,8 @@ MIDDLEWARE = [
     # Before the CSRF check reads a form: a body past REQUEST_BODY_MAX_BYTES is refused unread.
     "procedures.uploads.RequestSizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The site's own 404 page also with DEBUG on (Django's technical page is English, for developers).
+    "procedures.middleware.SiteNotFoundMiddleware",
     "procedures.middleware.AdminListFiltersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -49,14 +49,11 @@ def message_texts(response) -> list[str]:
 def change_form_data(client, user, **changes) -> dict:
     """What the user's page posts back unchanged, with ``changes``."""
     page = client.get(reverse("admin:auth_user_change", args=[user.pk]))
-    form = page.context["adminform"].form
     formset = page.context["inline_admin_formsets"][0].formset
     profile = page.context["inline_admin_formsets"][1].formset  # NIP, pangkat, office: left empty
     data = {name: value for name, value in {
         **{f"{profile.prefix}-{key}": value for key, value in profile.management_form.initial.items()},
         "username": user.username, "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
-        "date_joined_0": form["date_joined"].value().strftime("%Y-%m-%d"),
-        "date_joined_1": form["date_joined"].value().strftime("%H:%M:%S"),
         "is_active": "on" if user.is_active else "",
         **{f"{formset.prefix}-{key}": value for key, value in formset.management_form.initial.items()},
     }.items()}

@@ -105,3 +105,24 @@ def test_a_pdf_gets_a_policy_that_runs_no_script_but_lets_the_browser_show_it(rf
     assert directives["default-src"] == ["'none'"] and "script-src" not in directives
     assert directives["object-src"] == ["'self'"]  # Chromium shows a PDF in an <embed>
     assert directives["frame-ancestors"] == ["'none'"]
+
+
+def test_the_404_page_is_the_sites_own_in_indonesian_also_with_debug_on(client, settings, db):
+    settings.DEBUG = True
+    client.force_login(UserFactory())
+    response = client.get("/tidak-ada-halaman-ini/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Halaman tidak ditemukan" in html and 'lang="id"' in html
+    assert "Using the URLconf" not in html  # not Django's technical page
+    # A view's own 404 keeps its message for the user.
+    response = client.get(reverse("task-detail", args=[987654]))
+    assert response.status_code == 404
+    assert "Using the URLconf" not in response.content.decode() and "Halaman tidak ditemukan" in response.content.decode()
+
+
+def test_the_admin_is_named_administrasi_sopflow_without_an_axes_section(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Administrasi sopflow" in html and "Django" not in html
+    text = re.sub(r"<[^>]+>", " ", html)  # what a reader sees, not class names such as app-axes
+    assert "axes" not in text.lower() and "Keamanan masuk" in text

@@ -24,6 +24,7 @@ from tests.engine_fixtures import (  # noqa: F401 (fixtures)
     cast,
     drive,
     english,
+    open_task,
 )
 from tests.factories import UserFactory
 
@@ -155,6 +156,27 @@ def test_the_sheet_shows_decisions_and_total_time(client, cast):
     revision = cast.revision("001")
     assert "5 hari 4 jam 45 menit" in html
     assert revision.total_waktu and escape(revision.total_waktu) in html
+
+
+def test_transcription_notes_show_to_admins_on_the_sheet_and_never_on_a_task(client, cast):
+    revision = cast.revision("004")
+    noted = revision.steps.exclude(catatan_transkripsi="").order_by("nomor").first()
+    assert revision.catatan_transkripsi and noted, "the shipped Patroli file carries transcription notes"
+    client.force_login(cast.admin)
+    html = client.get(reverse("sop-detail", args=[KODE["004"]])).content.decode()
+    assert "data-transcription-notes" in html
+    assert escape(revision.catatan_transkripsi[0]) in html and escape(noted.catatan_transkripsi) in html
+    # Those who run the SOP read the sheet without them, and a task never shows them.
+    client.force_login(holder_of_first_step(cast, "004"))
+    html = client.get(reverse("sop-detail", args=[KODE["004"]])).content.decode()
+    assert "data-transcription-notes" not in html and escape(noted.catatan_transkripsi) not in html
+    run = cast.start("004", perihal="Patroli malam")
+    drive(run, cast, stop_at=noted.nomor)
+    task = open_task(run)
+    assert task.step_id == noted.pk
+    client.force_login(cast.holder(task.position))
+    html = client.get(reverse("task-detail", args=[task.pk])).content.decode()
+    assert escape(task.step.kegiatan) in html and escape(noted.catatan_transkripsi) not in html
 
 
 def test_the_sheet_of_an_unknown_revision_is_404(client, cast):

@@ -130,12 +130,12 @@ def test_a_head_sees_the_task_and_why_he_may_not_act_but_acting_is_refused(clien
     response = client.get(task_urls(task)["task-detail"])
     assert response.status_code == 200
     html = response.content.decode()
-    assert "you do not hold the position Kasi Bina Potensi Masyarakat" in html
+    assert "You do not hold the position Kasi Bina Potensi Masyarakat" in html
     assert task_urls(task)["task-complete"] not in html
     before = snapshot()
     response = client.post(task_urls(task)["task-complete"], done_work(task))
     assert response.status_code == 403
-    assert "you do not hold the position Kasi Bina Potensi Masyarakat" in response.content.decode()
+    assert "You do not hold the position Kasi Bina Potensi Masyarakat" in response.content.decode()
     assert snapshot() == before
 
 
@@ -236,7 +236,7 @@ def test_a_claim_someone_else_made_first_is_a_conflict(client, cast):
     before = snapshot()
     response = client.post(task_urls(task)["task-claim"])
     assert response.status_code == 409
-    assert "this task was already claimed by Rina Kedua" in response.content.decode()
+    assert "This task was already claimed by Rina Kedua" in response.content.decode()
     assert snapshot() == before
 
 
@@ -367,7 +367,7 @@ def test_a_stale_complete_says_who_was_faster_and_changes_nothing(client, cast):
     response = client.post(task_urls(task)["task-complete"], done_work(task))
     assert response.status_code == 409
     html = response.content.decode()
-    assert "this task was already completed by Kasi Bina Potensi Masyarakat (demo)" in html
+    assert "This task was already completed by Kasi Bina Potensi Masyarakat (demo)" in html
     assert snapshot() == before
 
 
@@ -391,7 +391,9 @@ def test_an_uploaded_file_is_the_output(client, cast):
     response = client.get(download)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"%PDF-1.4\n% sopflow\n"
-    assert 'attachment; filename="jadwal-pembinaan.pdf"' == response["Content-Disposition"]
+    # A PDF opens in the browser, as a PDF whatever the upload claimed.
+    assert 'inline; filename="jadwal-pembinaan.pdf"' == response["Content-Disposition"]
+    assert response["Content-Type"] == "application/pdf"
     signed_in(client, cast.user(*OUTSIDER))
     assert client.get(download).status_code == 403
     client.logout()
@@ -501,8 +503,11 @@ def test_the_run_page_shows_the_flow_and_the_timeline(client, cast):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-run-status="berjalan"' in html
-    assert html.count("flow-symbol flow-") == 17
-    assert html.count(" is-done") == 2 and html.count(" is-current") == 1  # the phone's compact table
+    # The phone's vertical list: every step, done / current / not yet, who and when.
+    assert html.count("data-step-state=") == 17
+    assert html.count('data-step-state="done"') == 2 and html.count('data-step-state="current"') == 1
+    assert 'aria-current="step"' in html
+    assert html.count(" is-next") == 1  # the step after the current one
     assert html.count('class="symbol"') == 17  # the drawn sheet, marked the same way
     assert html.count('data-state="done"') == 2 and html.count('data-state="current"') == 1
     assert reverse("run-pdf", args=[run.pk]) in html and reverse("sop-pdf", args=[run.revision.sop.kode]) in html
@@ -564,7 +569,7 @@ def test_someone_of_the_office_who_may_not_cancel_is_refused(client, cast):
     before = snapshot()
     response = client.post(reverse("run-cancel", args=[run.pk]), {"reason": "Bukan wewenang saya"})
     assert response.status_code == 403
-    assert "only whoever started this run, a head or an admin may cancel it" in response.content.decode()
+    assert "Only whoever started this run, a head or an admin may cancel it" in response.content.decode()
     assert snapshot() == before
 
 
@@ -722,6 +727,53 @@ def test_other_404s_show_the_plain_page_without_djangos_messages(client, cast):
     assert "There is no page at this address." in html and "matches the given query" not in html
 
 
+@pytest.mark.parametrize(("name", "shown_as"), [
+    ("foto-lokasi.JPG", "image/jpeg"), ("denah.png", "image/png"), ("surat.pdf", "application/pdf"),
+    ("laporan.docx", None), ("catatan.txt", None), ("gambar.svg", None), ("halaman.html", None),
+])
+def test_images_and_pdfs_open_in_the_browser_and_everything_else_downloads(client, cast, settings, name, shown_as):
+    settings.TASK_UPLOAD_EXTENSIONS = [*settings.TASK_UPLOAD_EXTENSIONS, "svg", "html"]
+    run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    upload = SimpleUploadedFile(name, b"<svg onload=alert(1)><script>alert(1)</script>", content_type="text/html")
+    assert client.post(task_urls(task)["task-complete"], done_work(task, output_text="", files=[upload])).status_code == 302
+    response = client.get(reverse("task-file", args=[TaskFile.objects.get(task=task).pk]))
+    assert response.status_code == 200
+    assert response["X-Content-Type-Options"] == "nosniff"
+    if shown_as:
+        assert response["Content-Type"] == shown_as
+        assert response["Content-Disposition"].startswith("inline;")
+    else:  # never HTML or SVG on the site's origin: a download of bytes
+        assert response["Content-Type"] == "application/octet-stream"
+        assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_the_file_field_states_the_limit_and_types_and_the_browser_checks_them(client, cast, settings):
+    settings.TASK_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    settings.TASK_UPLOAD_EXTENSIONS = ["pdf", "jpg"]
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    html = client.get(task_urls(task)["task-detail"]).content.decode()
+    assert "At most 10.0 MB a file; types: jpg, pdf." in html
+    assert 'data-max-bytes="10485760"' in html and 'accept=".jpg,.pdf"' in html
+    signed_in(client, cast.user(KASI))
+    client.cookies["django_language"] = "id"
+    html = client.get(task_urls(task)["task-detail"]).content.decode()
+    assert "10,0 MB" in html
+
+
+def test_a_refused_form_keeps_what_was_typed(client, cast):
+    _run, task = started(cast)
+    signed_in(client, cast.user(KASI))
+    upload = SimpleUploadedFile("rekaman.exe", b"MZ", content_type="application/octet-stream")
+    response = client.post(task_urls(task)["task-complete"],
+                           done_work(task, output_text="Jadwal pembinaan minggu depan", files=[upload]))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Jadwal pembinaan minggu depan" in html
+    assert "data-files-again" in html
+
+
 # ---------------------------------------------------------------------------------------------
 # Uploads: long names, files and requests too large
 # ---------------------------------------------------------------------------------------------
@@ -768,7 +820,7 @@ def test_a_request_past_the_body_limit_is_refused_unread_with_the_limits_stated(
         **{"wsgi.input": Unreadable()})
     assert response.status_code == 413
     html = response.content.decode()
-    assert "What you sent is 45 MB; sopflow takes at most 30 MB at once, and a file of at most 10 MB." in html
+    assert "What you sent is 45.0 MB; sopflow takes at most 30.0 MB at once, and a file of at most 10.0 MB." in html
     assert f'href="http://testserver{task_urls(task)["task-detail"]}"' in html  # back to the task
     assert "Content-Security-Policy" in response
     assert snapshot() == before

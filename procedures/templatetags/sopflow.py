@@ -1,6 +1,7 @@
 """Template filters of sopflow."""
 
 from django import template
+from django.utils.safestring import SafeData, mark_safe
 
 from procedures.permissions import display_name
 
@@ -27,3 +28,22 @@ def person(user) -> str:
     does not resolve (the ``completed_by`` of a task nobody completed) is an error, not "".
     """
     return display_name(user)
+
+
+@register.filter(is_safe=True)
+def sentence(text) -> str:
+    """A message shown on its own as a sentence: a capital first letter and a closing full stop.
+
+    The engine's refusals are fragments ("this task was already completed by …") so that other
+    messages can quote them; alone in an alert they read as sentences. Text that starts with a
+    tag or ends with a tag is left as it is (only plain text is touched), and what was marked
+    safe stays so.
+    """
+    value = str(text)
+    stripped = value.rstrip()
+    if not stripped or stripped.startswith("<") or stripped.endswith(">"):
+        return text
+    result = stripped[0].upper() + stripped[1:] if stripped[0].islower() else stripped
+    if result[-1] not in ".!?…:":
+        result += "."
+    return mark_safe(result) if isinstance(text, SafeData) else result

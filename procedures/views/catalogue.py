@@ -156,4 +156,7 @@ def sop_detail(request, kode: str):
         "has_lists": any(items for _title, items in lists),
         "pdf_url": _pdf_url(sop, None if is_latest else revision.number),
         "can_start": can_start,
+        # The transcriber's notes are for admins (a Kasubag, the superuser), not for those who run the SOP.
+        "show_transcription": request.user.is_staff and (
+            bool(revision.catatan_transkripsi) or any(step.catatan_transkripsi for step in steps)),
     })

@@ -20,7 +20,9 @@ class Missing(Http404):
 
 def page_not_found(request, exception=None):
     message = str(exception) if isinstance(exception, Missing) else ""
-    return render(request, "404.html", {"message": message}, status=404)
+    response = render(request, "404.html", {"message": message}, status=404)
+    response.site_page = True  # the site's own page: SiteNotFoundMiddleware leaves it (DEBUG on)
+    return response
 
 
 def csrf_failure(request, reason: str = ""):

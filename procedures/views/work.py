@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from procedures import decisions, engine, flowchart, inbox_rows, permissions, readiness, selectors, timeline
+from procedures import decisions, engine, flowchart, inbox_rows, permissions, readiness, selectors, timeline, uploads
 from procedures.forms import CancelRunForm, ReturnForm, StartRunForm, TaskWorkForm
 from procedures.monitoring.reminders import sheet_notices
 from procedures.views.errors import Missing
@@ -117,8 +117,8 @@ def _engine_call(request, task: Task, action, *, success: str, form: TaskWorkFor
         else:
             messages.error(request, error.message)
         fresh = _visible_task(request, task.pk)
-        return _task_page(request, fresh, form if form is not None and form.errors else None,
-                          status=_refusal_status(error), return_form=return_form)
+        # The refused form comes back as it was sent: what was typed stays (files must be chosen again).
+        return _task_page(request, fresh, form, status=_refusal_status(error), return_form=return_form)
     messages.success(request, success)
     url = then(task) if then is not None else reverse("task-detail", args=[task.pk])
     if request.htmx:
@@ -236,13 +236,18 @@ def _run_page(request, run, cancel_form: CancelRunForm | None = None, status: in
 
 @login_required
 def task_file(request, pk: int):
-    """Download an output file through the app, never from a guessable public folder."""
+    """An output file through the app, never from a guessable public folder: images and PDFs open
+    in the browser, anything else downloads."""
     task_file = selectors.visible_task_file(request.user, pk, selectors.request_standing(request))
     try:
         handle = task_file.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Missing(_("The file is no longer in the storage.")) from None
-    return FileResponse(handle, as_attachment=True, filename=task_file.name)
+    shown_as = uploads.inline_type(task_file.name)
+    if shown_as:
+        # An image or a PDF opens in the browser, with its fixed type (never HTML or SVG).
+        return FileResponse(handle, as_attachment=False, filename=task_file.name, content_type=shown_as)
+    return FileResponse(handle, as_attachment=True, filename=task_file.name, content_type="application/octet-stream")
 
 
 @login_required

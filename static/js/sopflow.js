@@ -1,7 +1,61 @@
+// A file field marked data-max-bytes (a task's output files) is checked as soon as files are
+// chosen and again on submit: too large or of a type sopflow refuses, the form says so next to the
+// field and is not sent (the server checks again whatever the browser did).
+function sopflowFileProblems(input) {
+  const limit = parseInt(input.dataset.maxBytes, 10);
+  const types = (input.dataset.types || "").split(",").filter(Boolean);
+  const format = new Intl.NumberFormat(document.documentElement.lang || undefined, {minimumFractionDigits: 1, maximumFractionDigits: 1});
+  const problems = [];
+  Array.from(input.files || []).forEach(function (file) {
+    const dot = file.name.lastIndexOf(".");
+    const extension = dot < 0 ? "" : file.name.slice(dot + 1).toLowerCase();
+    if (types.length && !types.includes(extension)) {
+      problems.push(input.dataset.wrongType.replace("{name}", file.name));
+    } else if (limit && file.size > limit) {
+      problems.push(input.dataset.tooLarge.replace("{name}", file.name).replace("{size}", format.format(file.size / 1024 / 1024)));
+    }
+  });
+  return problems;
+}
+
+function sopflowShowFileProblems(input) {
+  const problems = sopflowFileProblems(input);
+  let box = document.getElementById(input.id + "_browser_check");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = input.id + "_browser_check";
+    box.className = "invalid-feedback d-block";
+    box.setAttribute("role", "alert");
+    input.insertAdjacentElement("afterend", box);
+  }
+  box.textContent = problems.join(" ");
+  input.classList.toggle("is-invalid", problems.length > 0);
+  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) { return id && id !== box.id; });
+  if (problems.length) described.push(box.id);
+  if (described.length) input.setAttribute("aria-describedby", described.join(" ")); else input.removeAttribute("aria-describedby");
+  return problems.length === 0;
+}
+
+document.addEventListener("change", function (event) {
+  const input = event.target;
+  if (input.matches && input.matches("input[type=file][data-max-bytes]")) sopflowShowFileProblems(input);
+});
+
+document.addEventListener("submit", function (event) {
+  let ok = true;
+  event.target.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    if (!sopflowShowFileProblems(input)) ok = false;
+  });
+  if (!ok) {
+    event.preventDefault();
+    event.target.querySelector("input[type=file].is-invalid").focus();
+  }
+});
+
 // A double-clicked button must not act twice: a form marked data-once submits once.
 document.addEventListener("submit", function (event) {
   const form = event.target;
-  if (!form.hasAttribute("data-once")) return;
+  if (event.defaultPrevented || !form.hasAttribute("data-once")) return;
   if (form.dataset.submitted) { event.preventDefault(); return; }
   form.dataset.submitted = "1";
   // Disable after this event: the browser has already taken the clicked button's name/value (Ya/Tidak).
@@ -30,3 +84,14 @@ document.addEventListener("input", function (event) {
     if (option.value === field.dataset.stepKey) option.textContent = label;
   });
 });
+
+// A table that scrolls sideways inside its box (on a phone) can be scrolled with the keyboard too:
+// the box becomes focusable (WCAG 2.1.1).
+function sopflowScrollableTables() {
+  document.querySelectorAll(".table-responsive:not([tabindex])").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth) box.setAttribute("tabindex", "0");
+  });
+}
+sopflowScrollableTables();
+window.addEventListener("resize", sopflowScrollableTables);
+document.addEventListener("htmx:afterSettle", sopflowScrollableTables);

@@ -20,6 +20,7 @@ def test_another_positions_task_and_another_offices_run_show_the_403_page(seeded
     assert_forbidden(page, page.goto(f"{live_server.url}/tugas/{task.pk}/"))
 
     page.goto(live_server.url + "/")
+    page.locator("[data-account-menu]").click()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(live_server.url + "/masuk/")
 
