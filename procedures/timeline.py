@@ -81,6 +81,8 @@ def fine_sentence(event: Event) -> str:
     if event.transition == "claim":
         return _("%(name)s took the task") % {"name": name}
     if event.transition == "release":
+        if event.reason:  # e.g. an admin's release when the holder was deactivated, with why
+            return _("%(name)s released the task: %(reason)s") % {"name": name, "reason": event.reason}
         return _("%(name)s released the task") % {"name": name}
     if event.transition == "reassign":
         return _("%(name)s gave the task %(to)s") % {"name": name, "to": event.reason}
