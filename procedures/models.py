@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from procedures.audit import AppendOnly
 from procedures.durations import normal_total
 
 # ---------------------------------------------------------------------------------------------
@@ -816,17 +817,7 @@ class TaskFile(models.Model):
         return self.name
 
 
-class EventQuerySet(models.QuerySet):
-    """Events are append-only: no bulk update or delete either."""
-
-    def update(self, **kwargs):
-        raise PermissionError("audit events cannot be changed")
-
-    def delete(self):
-        raise PermissionError("audit events cannot be deleted")
-
-
-class Event(models.Model):
+class Event(AppendOnly):
     """One transition of a run or a task, recorded for good (the audit trail)."""
 
     run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="events", verbose_name=_("run"))
@@ -848,8 +839,6 @@ class Event(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     files = models.JSONField(_("files"), default=list, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
-
-    objects = EventQuerySet.as_manager()
 
     LABELS = {
         "start": _("started the run"),
@@ -885,14 +874,6 @@ class Event(models.Model):
     def off_sheet(self) -> bool:
         """Whether this step of the run went outside the flow the sheet draws (a send-back)."""
         return self.transition in self.OFF_SHEET
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("audit events cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("audit events cannot be deleted")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -984,7 +965,7 @@ class MonitoringSheetRow(models.Model):
         constraints = [models.UniqueConstraint(fields=["sheet", "sop"], name="monitoring_row_sop_once")]
 
 
-class MonitoringSheetEvent(models.Model):
+class MonitoringSheetEvent(AppendOnly):
     """What happened to a monitoring sheet (prepared, saved, signed, superseded): append-only."""
 
     sheet = models.ForeignKey(MonitoringSheet, on_delete=models.PROTECT, related_name="events",
@@ -1001,20 +982,10 @@ class MonitoringSheetEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
 
-    objects = EventQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("monitoring sheet event")
         verbose_name_plural = _("monitoring sheet events")
         ordering = ["created_at", "pk"]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("audit events cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("audit events cannot be deleted")
 
 
 class MonitoringReminder(models.Model):

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from procedures.audit import AppendOnly
+
 
 class SopDraft(ConcurrentTransitionMixin, models.Model):
     """An SOP being written: draft → submitted → approved, or returned to its editors."""
@@ -111,17 +113,7 @@ class SopDraft(ConcurrentTransitionMixin, models.Model):
         self.decided_by, self.decided_at, self.return_reason = user, timezone.now(), reason
 
 
-class DraftEventQuerySet(models.QuerySet):
-    """A draft's audit trail is append-only, as the runs' events are."""
-
-    def update(self, **kwargs):
-        raise PermissionError("audit events cannot be changed")
-
-    def delete(self):
-        raise PermissionError("audit events cannot be deleted")
-
-
-class DraftEvent(models.Model):
+class DraftEvent(AppendOnly):
     """One thing done to a draft (made, saved, submitted, approved, returned), recorded for good."""
 
     draft = models.ForeignKey(SopDraft, on_delete=models.PROTECT, related_name="events", verbose_name=_("draft"))
@@ -135,8 +127,6 @@ class DraftEvent(models.Model):
     target = models.CharField(_("to"), max_length=12)
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
-
-    objects = DraftEventQuerySet.as_manager()
 
     LABELS = {
         "create": _("created the draft"),
@@ -157,11 +147,3 @@ class DraftEvent(models.Model):
     @property
     def label(self) -> str:
         return self.LABELS.get(self.transition, self.transition)
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("audit events cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("audit events cannot be deleted")
