@@ -486,7 +486,8 @@ class KelengkapanItem(models.Model):
 def guess_level(name: str) -> int:
     """Guess a position's level from its title ("Kasat Pol PP" → head of office)."""
     first = name.split()[0].casefold() if name.split() else ""
-    if first in {"kepala", "kadis", "kasat", "kapolres", "kaban", "kakan", "camat", "walikota", "bupati"}:
+    if first in {"kepala", "kadis", "kasat", "kapolres", "kaban", "kakan", "camat", "lurah", "kades", "walikota",
+                 "bupati"}:
         return Position.Level.LEADER
     if first in {"sekretaris", "kabid", "kabag", "kbo", "wakil", "wakasat", "sekdis"}:
         return Position.Level.BUREAU
