@@ -106,7 +106,7 @@ def test_an_editor_builds_an_sop_the_kasat_signs_it_and_a_run_starts_on_it(penyu
     kasat.get_by_label("SOP").select_option(label=f"Apel Pagi — {SATPOL}")
     kasat.get_by_label("Subject (perihal)").fill("Apel pagi Senin")
     kasat.get_by_role("button", name="Start").click()
-    kasat.wait_for_url(re.compile(r".*/pelaksanaan/\d+/$"))
+    kasat.wait_for_url(re.compile(r".*/(pelaksanaan|tugas)/\d+/$"))  # step 1's task when it is the starter's
     run = Run.objects.get(perihal="Apel pagi Senin")
     assert run.revision == revision
     task = run.tasks.get()
@@ -212,7 +212,7 @@ def test_an_editor_builds_the_patroli_sop_from_nothing_and_it_runs(penyusun, see
     kasat.get_by_label("SOP").select_option(value=str(revision.pk))
     kasat.get_by_label("Subject (perihal)").fill("Patroli malam disusun di editor")
     kasat.get_by_role("button", name="Start").click()
-    kasat.wait_for_url(re.compile(r".*/pelaksanaan/\d+/$"))
+    kasat.wait_for_url(re.compile(r".*/(pelaksanaan|tugas)/\d+/$"))  # step 1's task when it is the starter's
     run = Run.objects.get(perihal="Patroli malam disusun di editor")
     task = run.tasks.select_related("step").get()
     kasat.goto(f"{live_server.url}/tugas/{task.pk}/")
