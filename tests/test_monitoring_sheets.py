@@ -241,6 +241,6 @@ def test_the_signed_evaluation_links_the_draft_for_an_editor(client, world):
     client.force_login(world.kepala)  # a head, no SOP editor
     page = client.get(url).content.decode()
     assert "Buka draf revisi" not in page and "dibuat untuk penyusun SOP Kantor Uji" in page
-    client.force_login(editor_of(world.uji))
+    world.kepala.groups.add(editor_of(world.uji).groups.get())  # the head joins "Penyusun SOP"
     page = client.get(url).content.decode()
     assert "Buka draf revisi" in page and reverse("draft-edit", args=[draft.pk]) in page
