@@ -958,6 +958,10 @@ class MonitoringSheetRow(models.Model):
     # ("ya"/"tidak"/""), the proposal, the evidence and a note; and whether the SOP needs revising.
     answers = models.JSONField(_("answers"), default=dict, blank=True)
     perlu_revisi = models.BooleanField(_("needs revision"), default=False)
+    # A signed evaluation row marked "perlu revisi": the draft of the SOP's next revision made for the
+    # office's editors when the sheet was signed (or the open draft there already was).
+    revision_draft = models.ForeignKey("procedures.SopDraft", on_delete=models.SET_NULL, null=True, blank=True,
+                                       related_name="+", verbose_name=_("revision draft"))
 
     class Meta:
         verbose_name = _("monitoring sheet row")

@@ -177,3 +177,70 @@ def test_the_evaluation_form_answers_the_criteria_with_evidence(client, world):
     assert "Perlu revisi" in client.get(reverse("monitoring-sheet", args=[sheet.pk])).content.decode()
     text = pdf_text(client.get(reverse("monitoring-sheet-pdf", args=[sheet.pk])).content)
     assert "Budi Santoso, S.H." in text and "Belum terkait" in text
+
+
+# "Perlu revisi": a draft of the SOP's next revision for the office's editors
+# ---------------------------------------------------------------------------------------------
+
+
+def evaluation_signed(world, *, perlu_revisi: bool, catatan: str = ""):
+    sheet = sheets.sheet_prepare(office=world.uji, period=semester("2026-2"), user=world.kepala, kind="evaluasi")
+    row = sheet.rows.get()
+    values = {key: "ya" for key, _label in sheets.CRITERIA}
+    values.update({"perlu_revisi": "1" if perlu_revisi else "", "catatan": catatan})
+    sheets.sheet_save(sheet=sheet, user=world.kepala, rows={row.pk: values})
+    return sheets.sheet_sign(sheet=sheet, user=world.kepala)
+
+
+def test_signing_perlu_revisi_makes_a_draft_of_the_next_revision(world):
+    from procedures.authoring.models import DraftEvent, SopDraft
+
+    latest = world.sop.latest_revision
+    sheet = evaluation_signed(world, perlu_revisi=True, catatan="Langkah 2 terlalu lama")
+    row = sheet.rows.get()
+    draft = SopDraft.objects.get(sop=world.sop)  # exactly one
+    assert row.revision_draft == draft
+    assert draft.origin == SopDraft.Origin.REVISION and draft.based_on == latest and draft.office == world.uji
+    assert draft.author == world.kepala and draft.status == SopDraft.Status.DRAFT  # a head, not an editor
+    assert draft.data["revisi"] == latest.revisi + 1
+    event = DraftEvent.objects.get(draft=draft)
+    assert event.transition == "create" and event.actor == world.kepala
+    assert "Formulir Evaluasi Penerapan SOP" in event.reason and "Langkah 2 terlalu lama" in event.reason
+
+
+def test_signing_again_links_the_open_draft(world):
+    from procedures.authoring.models import SopDraft
+
+    first = evaluation_signed(world, perlu_revisi=True).rows.get().revision_draft
+    new = sheets.sheet_supersede(sheet=MonitoringSheet.objects.get(kind="evaluasi"), user=world.kepala,
+                                 reason="Salah isi")
+    signed = sheets.sheet_sign(sheet=new, user=world.kepala)
+    assert signed.rows.get().revision_draft == first and SopDraft.objects.filter(sop=world.sop).count() == 1
+
+
+def test_no_draft_without_perlu_revisi(world):
+    from procedures.authoring.models import SopDraft
+
+    assert evaluation_signed(world, perlu_revisi=False).rows.get().revision_draft is None
+    assert not SopDraft.objects.exists()
+
+
+def test_a_user_who_is_no_editor_still_may_not_make_drafts(world):
+    from procedures.authoring import drafts
+
+    with pytest.raises(NotAllowed):
+        drafts.draft_from_revision(revision=world.sop.latest_revision, user=world.kepala)
+
+
+def test_the_signed_evaluation_links_the_draft_for_an_editor(client, world):
+    from tests.test_authoring_drafts import editor_of
+
+    sheet = evaluation_signed(world, perlu_revisi=True)
+    draft = sheet.rows.get().revision_draft
+    url = reverse("monitoring-sheet", args=[sheet.pk])
+    client.force_login(world.kepala)  # a head, no SOP editor
+    page = client.get(url).content.decode()
+    assert "Buka draf revisi" not in page and "dibuat untuk penyusun SOP Kantor Uji" in page
+    world.kepala.groups.add(editor_of(world.uji).groups.get())  # the head joins "Penyusun SOP"
+    page = client.get(url).content.decode()
+    assert "Buka draf revisi" in page and reverse("draft-edit", args=[draft.pk]) in page

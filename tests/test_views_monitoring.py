@@ -169,3 +169,42 @@ def test_the_sops_flowchart_is_coloured_by_lateness(client, world):
 def test_the_page_speaks_indonesian(client, world):
     page = signed_in(client, world.kepala).get(PAGE, {"sop": world.sop.pk}, HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Langkah penghambat" in page and "sekurang-kurangnya 80 % sesuai mutu baku" in page
+
+
+def test_the_signed_evaluation_page_links_revision_drafts_in_constant_queries(client, world):
+    """An editor's signed evaluation page: one "Buka draf revisi" per row marked perlu revisi, and the
+    same number of queries however many rows have a draft."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from procedures.library import sop_import
+    from procedures.monitoring import sheets
+    from procedures.monitoring.scope import semester
+    from tests.sop_samples import sample
+    from tests.test_authoring_drafts import editor_of
+
+    world.kepala.groups.add(editor_of(world.uji).groups.get())
+
+    def signed(period: str):
+        sheet = sheets.sheet_prepare(office=world.uji, period=semester(period), user=world.kepala, kind="evaluasi")
+        rows = {row.pk: {**{key: "ya" for key, _label in sheets.CRITERIA}, "perlu_revisi": "1"}
+                for row in sheet.rows.all()}
+        sheets.sheet_save(sheet=sheet, user=world.kepala, rows=rows)
+        return sheets.sheet_sign(sheet=sheet, user=world.kepala)
+
+    def counted(sheet) -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("monitoring-sheet", args=[sheet.pk])).content.decode()
+        return len(queries), page
+
+    signed_in(client, world.kepala)
+    one = signed("2026-2")
+    count_one, page = counted(one)
+    assert one.rows.count() == 1 and page.count("Buka draf revisi") == 1
+    result = sop_import(data=sample(**{"kode: uji-patroli": "kode: uji-patroli-2"}).encode(), source="uji2.yaml")
+    assert not result.refused, result.problems
+    two = signed("2026-1")
+    assert two.rows.count() == 2, "the evaluation lists every SOP of the office"
+    count_two, page = counted(two)
+    assert page.count("Buka draf revisi") == 2
+    assert count_two == count_one

@@ -227,15 +227,23 @@ def _check_office(office: Office, user) -> None:
 @_atomic
 def draft_create(*, office: Office, user, data: dict[str, Any] | None = None, origin: str = SopDraft.Origin.NEW,
                  flags: list[dict[str, str]] | None = None, sop: Sop | None = None,
-                 based_on: SopRevision | None = None) -> SopDraft:
-    """A new draft of ``office``: empty ("Buat SOP"), or with the content given."""
-    _check_office(office, user)
+                 based_on: SopRevision | None = None, reason: str = "",
+                 for_office_editors: bool = False) -> SopDraft:
+    """A new draft of ``office``: empty ("Buat SOP"), or with the content given.
+
+    ``reason`` is written on the "create" event (why the draft was made). ``for_office_editors`` is
+    the system path of a signed evaluation sheet (procedures.monitoring.sheets): its signer, a head
+    who need not be an SOP editor, makes the draft for the office's editors, who then write it.
+    Users' own requests never pass it: for them only the office's editors may make drafts.
+    """
+    if not for_office_editors:
+        _check_office(office, user)
     data = dict(data or {"kode": "", "nama": "", "pelaksana": [], "langkah": []})
     data["instansi"] = office.name
     now = timezone.now()
     draft = SopDraft.objects.create(office=office, author=user, data=data, origin=origin, flags=list(flags or []),
                                     sop=sop, based_on=based_on, created_at=now, updated_at=now, updated_by=user)
-    _event(draft, user, "create", "")
+    _event(draft, user, "create", "", reason=reason)
     return draft
 
 
@@ -243,13 +251,26 @@ def _revision_data(revision: SopRevision) -> dict[str, Any]:
     return revision_document(revision).as_dict()
 
 
-def draft_from_revision(*, revision: SopRevision, user) -> SopDraft:
-    """"Ubah": a draft of the SOP's next revision, starting from ``revision``'s content."""
+def draft_from_revision(*, revision: SopRevision, user, reason: str = "",
+                        for_office_editors: bool = False) -> SopDraft:
+    """"Ubah": a draft of the SOP's next revision, starting from ``revision``'s content.
+
+    ``reason`` and ``for_office_editors`` as for ``draft_create`` (the evaluation sheet's path).
+    """
     data = _revision_data(revision)
     data["revisi"] = int(data.get("revisi") or 0) + 1
     data.pop("tanggal_revisi", None)  # set when the new revision is signed
     return draft_create(office=revision.sop.office, user=user, data=data, origin=SopDraft.Origin.REVISION,
-                        sop=revision.sop, based_on=revision)
+                        sop=revision.sop, based_on=revision, reason=reason, for_office_editors=for_office_editors)
+
+
+OPEN_STATUSES = (SopDraft.Status.DRAFT, SopDraft.Status.SUBMITTED, SopDraft.Status.RETURNED)
+
+
+def open_revision_draft(sop: Sop) -> SopDraft | None:
+    """The SOP's next revision being written (not yet approved), if any: the oldest such draft."""
+    return (SopDraft.objects.filter(sop=sop, origin=SopDraft.Origin.REVISION, status__in=OPEN_STATUSES)
+            .order_by("created_at", "pk").first())
 
 
 def draft_copy(*, revision: SopRevision, user) -> SopDraft:

@@ -4,7 +4,9 @@ The Formulir Monitoring Pelaksanaan SOP (below) and the Formulir Evaluasi Penera
 rows answer the seven ``CRITERIA`` Ya/Tidak per SOP with the evidence sopflow has (``_evidence``:
 share within the standard, send-backs (a decision's and those outside the sheet's flow), stuck and
 cancelled runs, positions nobody holds, related SOPs) and a proposal where the evidence supports
-one; "perlu revisi" is recorded on the row for the admin (there is no SOP editor yet). Both share the draft, sign, lock and supersede rules.
+one. Signing an evaluation opens, per row marked "perlu revisi", a draft of the SOP's next revision
+for the office's SOP editors (``_revision_drafts``; an open one there already is is linked instead).
+Both share the draft, sign, lock and supersede rules.
 
 
 Per SOP of the office, sopflow proposes "berjalan dengan baik" or "tidak berjalan dengan baik" from
@@ -27,8 +29,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from procedures import permissions
+from procedures.authoring import drafts
 from procedures.engine import Conflict, InvalidInput, NotAllowed
-from procedures.models import MonitoringSheet, MonitoringSheetEvent, MonitoringSheetRow, Office, Position, Profile
+from procedures.models import (
+    MonitoringSheet,
+    MonitoringSheetEvent,
+    MonitoringSheetRow,
+    Office,
+    Position,
+    Profile,
+    Sop,
+    SopRevision,
+)
 from procedures.monitoring.figures import SopRow, monitoring_report
 from procedures.monitoring.scope import Filters, Period
 from procedures.readiness import sop_readiness
@@ -242,7 +254,36 @@ def sheet_sign(*, sheet: MonitoringSheet, user) -> MonitoringSheet:
     sheet.signed_at = timezone.now()
     sheet.save(update_fields=["status", "signed_by", "signer_name", "signer_jabatan", "signer_nip", "signed_at"])
     _event(sheet, user, "sign")
+    if sheet.kind == MonitoringSheet.Kind.EVALUATION:
+        _revision_drafts(sheet, user)
     return sheet
+
+
+def _revision_drafts(sheet: MonitoringSheet, user) -> None:
+    """Per row marked "perlu revisi": a draft of the SOP's next revision, based on its latest revision,
+    made by the signer for the office's SOP editors (the draft's "create" event says why); an open
+    draft of the SOP's next revision there already is, is linked instead. Inside the signing's transaction.
+    """
+    rows = [row for row in sheet.rows.all() if row.perlu_revisi]
+    if not rows:
+        return
+    # One evaluation at a time makes an SOP's draft: the SOPs' rows are locked until the signing commits.
+    list(Sop.objects.select_for_update().filter(pk__in=[row.sop_id for row in rows]).order_by("pk")
+         .values_list("pk", flat=True))
+    reason = _("“Needs revision” on the %(form)s of %(office)s, %(period)s, signed by %(name)s (%(jabatan)s)") % {
+        "form": sheet.get_kind_display(), "office": sheet.office.name, "period": sheet.period_label,
+        "name": sheet.signer_name, "jabatan": sheet.signer_jabatan}
+    for row in rows:
+        draft = drafts.open_revision_draft(row.sop)
+        if draft is None:
+            latest = SopRevision.objects.filter(sop_id=row.sop_id).select_related("sop__office").order_by(
+                "-number").first()
+            if latest is None:  # an SOP without a revision has nothing to revise
+                continue
+            note = f"{reason}: {row.catatan}" if row.catatan else reason
+            draft = drafts.draft_from_revision(revision=latest, user=user, reason=note, for_office_editors=True)
+        row.revision_draft = draft
+    MonitoringSheetRow.objects.bulk_update(rows, ["revision_draft"])
 
 
 @transaction.atomic
@@ -275,10 +316,17 @@ def sheet_supersede(*, sheet: MonitoringSheet, user, reason: str) -> MonitoringS
     return new
 
 
-def sheet_rows(sheet: MonitoringSheet) -> list[MonitoringSheetRow]:
-    """The rows for a page or the PDF; an evaluation row carries ``criteria``: (key, label, answer dict)."""
-    rows = list(sheet.rows.all())
+def sheet_rows(sheet: MonitoringSheet, user=None) -> list[MonitoringSheetRow]:
+    """The rows for a page or the PDF; an evaluation row carries ``criteria``: (key, label, answer dict)
+    and ``may_open_draft``: whether ``user`` may view its revision draft (``drafts.may_view``)."""
+    rows = list(sheet.rows.select_related("revision_draft__office", "revision_draft__signer_position__office"))
     if sheet.kind == MonitoringSheet.Kind.EVALUATION:
-        for row in rows:
-            row.criteria = [(key, label, row.answers.get(key, {})) for key, label in CRITERIA]
+        # Every draft of the sheet is of its office: one look at whether the user edits its SOPs.
+        editor = user is not None and drafts.may_edit_office(user, sheet.office_id)
+        with permissions.standing_remembered():
+            for row in rows:
+                row.criteria = [(key, label, row.answers.get(key, {})) for key, label in CRITERIA]
+                draft = row.revision_draft
+                row.may_open_draft = draft is not None and user is not None and (
+                    editor or (draft.status != draft.Status.DRAFT and drafts.may_view(draft, user)))
     return rows

@@ -171,7 +171,7 @@ def monitoring_sheet(request, pk: int):
         sheet = _visible_sheet(request, pk)
     is_head = sheets.head_title(request.user, sheet.office) is not None
     return render(request, "procedures/monitoring/sheet.html", {
-        "sheet": sheet, "rows": sheets.sheet_rows(sheet), "editable": is_head and not sheet.is_signed,
+        "sheet": sheet, "rows": sheets.sheet_rows(sheet, request.user), "editable": is_head and not sheet.is_signed,
         "may_supersede": is_head and sheet.is_signed and not hasattr(sheet, "superseded_by"),
         "events": sheet.events.select_related("actor"), "notice": notice,
         "assessments": MonitoringSheetRow.Assessment.choices, "criteria": sheets.CRITERIA,
@@ -187,7 +187,7 @@ def monitoring_sheet_supersede(request, pk: int):
         new = sheets.sheet_supersede(sheet=sheet, user=request.user, reason=request.POST.get("reason", ""))
     except engine.EngineError as error:
         return render(request, "procedures/monitoring/sheet.html", {
-            "sheet": sheet, "rows": sheets.sheet_rows(sheet), "editable": False, "may_supersede": False,
+            "sheet": sheet, "rows": sheets.sheet_rows(sheet, request.user), "editable": False, "may_supersede": False,
             "events": sheet.events.select_related("actor"), "notice": error.message,
             "assessments": MonitoringSheetRow.Assessment.choices, "criteria": sheets.CRITERIA,
         }, status=ENGINE_STATUS.get(type(error), 400))
