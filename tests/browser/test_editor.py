@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from procedures.authoring.models import SopDraft
 from procedures.models import Office, Profile, Run, SopRevision
 from tests.browser.conftest import PASSWORD
+from tests.browser.pages import serious_violations
 from tests.engine_fixtures import SATPOL
 
 KASAT = "Kasat Pol PP"
@@ -237,6 +238,7 @@ def test_a_step_dragged_above_the_first_keeps_its_decision_on_the_same_steps(pen
     rows = editor.locator("table.draft-steps tbody tr")
     handle = rows.nth(2).get_by_role("img", name="Drag to move the step 3")
     assert handle.is_visible()
+    assert [v for v in serious_violations(editor) if "step-drag-handle" in v] == []
     # Rows are tall: scroll so that the handle of step 3 and the upper half of step 1 are both in
     # view (above the sticky bar of the form's buttons), then drag with the mouse.
     first = rows.nth(0).evaluate("row => { const b = row.getBoundingClientRect(); return [b.top + scrollY, b.height]; }")
