@@ -241,7 +241,8 @@ def test_a_step_dragged_above_the_first_keeps_its_decision_on_the_same_steps(pen
     assert [v for v in serious_violations(editor) if "step-drag-handle" in v] == []
     # Rows are tall: scroll so that the handle of step 3 and the upper half of step 1 are both in
     # view (above the sticky bar of the form's buttons), then drag with the mouse.
-    first = rows.nth(0).evaluate("row => { const b = row.getBoundingClientRect(); return [b.top + scrollY, b.height]; }")
+    first = rows.nth(0).evaluate(
+        "row => { const b = row.getBoundingClientRect(); return [b.top + scrollY, b.height]; }")
     aim = first[0] + first[1] / 2 - 20  # the upper half of step 1: before it
     editor.evaluate("y => window.scrollTo(0, y)", aim - 20)
     start = handle.bounding_box()
