@@ -61,6 +61,19 @@ def test_moving_a_step_keeps_its_targets():
     assert (data["langkah"][0]["ya"], data["langkah"][0]["tidak"]) == (3, 2)
 
 
+def test_a_dragged_step_is_where_the_posted_order_puts_it_and_keeps_its_targets():
+    state = form.state_from_data(SHEET)
+    post = as_post(state)
+    keys = [step.key for step in state.steps]
+    post.setlist("langkah", [keys[2], keys[0], keys[1]])  # C dragged above A: the rows' order inputs
+    moved = form.state_from_post(post)
+    assert form.apply_op(moved, f"step-moved:{keys[2]}") == f"s-{keys[2]}"
+    assert form.apply_op(moved, "step-moved:gone") is None
+    data = form.data_from_state(moved, instansi="Kantor")
+    assert [step["kegiatan"] for step in data["langkah"]] == ["C", "A", "B. Setuju?"]
+    assert (data["langkah"][2]["ya"], data["langkah"][2]["tidak"]) == (1, 2)  # still C and A
+
+
 def test_deleting_a_target_asks_for_it_again():
     state = form.state_from_data(SHEET)
     form.apply_op(state, f"step-delete:{state.steps[2].key}")

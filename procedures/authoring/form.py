@@ -218,7 +218,9 @@ def apply_op(state: EditorState, op: str) -> str | None:
 
     ``col-add``, ``col-up:<key>``, ``col-down:<key>``, ``col-remove:<key>`` (only a column no step
     uses), ``step-add``, ``step-insert:<key>`` (a step before that one), ``step-delete:<key>``,
-    ``step-up:<key>``, ``step-down:<key>``. Anything else does nothing.
+    ``step-up:<key>``, ``step-down:<key>``, ``step-moved:<key>`` (a step dragged to its place on a
+    wide screen: the posted order of the ``langkah`` inputs already holds the move, as it holds
+    every order; only the page scrolls back to it). Anything else does nothing.
     """
     name, _sep, key = op.partition(":")
     if name == "col-add" and len(state.columns) < MAX_COLUMNS:
@@ -249,6 +251,8 @@ def apply_op(state: EditorState, op: str) -> str | None:
         return "langkah"
     if name in ("step-up", "step-down"):
         _move(state.steps, key, -1 if name == "step-up" else 1)
+        return f"s-{key}"
+    if name == "step-moved" and any(step.key == key for step in state.steps):
         return f"s-{key}"
     return None
 

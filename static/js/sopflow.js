@@ -95,3 +95,62 @@ function sopflowScrollableTables() {
 sopflowScrollableTables();
 window.addEventListener("resize", sopflowScrollableTables);
 document.addEventListener("htmx:afterSettle", sopflowScrollableTables);
+
+// SOP editor: a step row dragged by its handle (shown only on a wide screen with a mouse) is put
+// before or after the row it is dropped on, and the form is sent as a ↑/↓ button sends it: the rows'
+// hidden "langkah" inputs in their new order are the order, the Ya/Tidak targets name steps by
+// key (so they stay on the same steps), and the page comes back renumbered with its sheet redrawn.
+(function () {
+  let dragged = null;
+  function clearMarks() {
+    document.querySelectorAll(".step-drop-before, .step-drop-after").forEach(function (row) {
+      row.classList.remove("step-drop-before", "step-drop-after");
+    });
+  }
+  function targetRow(event) {
+    const row = event.target.closest && event.target.closest("tr[data-step-row]");
+    return row && dragged && row !== dragged && row.parentNode === dragged.parentNode ? row : null;
+  }
+  function before(row, event) {
+    const box = row.getBoundingClientRect();
+    return event.clientY < box.top + box.height / 2;
+  }
+  document.addEventListener("dragstart", function (event) {
+    const handle = event.target.closest && event.target.closest(".step-drag-handle");
+    if (!handle) return;
+    dragged = handle.closest("tr[data-step-row]");
+    dragged.classList.add("step-dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.stepRow);
+    event.dataTransfer.setDragImage(dragged, 16, 16);
+  });
+  document.addEventListener("dragover", function (event) {
+    const row = targetRow(event);
+    if (!row) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    clearMarks();
+    row.classList.add(before(row, event) ? "step-drop-before" : "step-drop-after");
+  });
+  document.addEventListener("drop", function (event) {
+    const row = targetRow(event);
+    if (!row) return;
+    event.preventDefault();
+    const moved = dragged;
+    row.parentNode.insertBefore(moved, before(row, event) ? row : row.nextSibling);
+    clearMarks();
+    const form = moved.closest("form");
+    const op = document.createElement("input");
+    op.type = "hidden";
+    op.name = "op";
+    op.value = "step-moved:" + moved.dataset.stepRow;
+    form.appendChild(op);
+    form.requestSubmit();  // the form's values are taken here; a later button sends its own op
+    op.remove();
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("step-dragging");
+    dragged = null;
+    clearMarks();
+  });
+})();

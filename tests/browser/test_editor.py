@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from procedures.authoring.models import SopDraft
 from procedures.models import Office, Profile, Run, SopRevision
 from tests.browser.conftest import PASSWORD
+from tests.browser.pages import serious_violations
 from tests.engine_fixtures import SATPOL
 
 KASAT = "Kasat Pol PP"
@@ -220,3 +221,55 @@ def test_an_editor_builds_the_patroli_sop_from_nothing_and_it_runs(penyusun, see
     kasat.get_by_role("button", name="Complete this step").click()
     kasat.get_by_text("Step completed; the run has moved on.").wait_for()
     assert run.tasks.filter(step__nomor=2).exists()
+
+
+def test_a_step_dragged_above_the_first_keeps_its_decision_on_the_same_steps(penyusun, as_user, live_server):
+    """On a wide screen with a mouse, step 3 dragged above step 1 becomes step 1, as the ↑ button
+    would make it; the decision's Ya still names that step (by its new number) and its Tidak the
+    old step 1; on a phone the handle is hidden and the buttons stay."""
+    from procedures.authoring import drafts
+    from tests.test_authoring_drafts import small_sop
+
+    draft = drafts.draft_create(office=Office.objects.get(name=SATPOL), user=penyusun, data=small_sop())
+    editor = as_user("penyusun")
+    editor.context.add_init_script(WATCH)
+    editor.set_viewport_size({"width": 1366, "height": 900})
+    editor.goto(f"{live_server.url}/draf/{draft.pk}/")
+    rows = editor.locator("table.draft-steps tbody tr")
+    handle = rows.nth(2).get_by_role("img", name="Drag to move the step 3")
+    assert handle.is_visible()
+    assert [v for v in serious_violations(editor) if "step-drag-handle" in v] == []
+    # Rows are tall: scroll so that the handle of step 3 and the upper half of step 1 are both in
+    # view (above the sticky bar of the form's buttons), then drag with the mouse.
+    first = rows.nth(0).evaluate(
+        "row => { const b = row.getBoundingClientRect(); return [b.top + scrollY, b.height]; }")
+    aim = first[0] + first[1] / 2 - 20  # the upper half of step 1: before it
+    editor.evaluate("y => window.scrollTo(0, y)", aim - 20)
+    start = handle.bounding_box()
+    bar = editor.locator("#draft-form .position-sticky.bottom-0").bounding_box()
+    assert start["y"] + start["height"] < bar["y"], "step 1 and the handle of step 3 do not fit in one screen"
+    with editor.expect_navigation():
+        editor.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+        editor.mouse.down()
+        editor.mouse.move(start["x"] + 40, 30, steps=8)
+        editor.mouse.move(start["x"] + 40, 20, steps=2)
+        editor.mouse.up()
+    assert [rows.nth(i).get_by_label("Activity (kegiatan)").input_value() for i in range(3)] == [
+        "Melaksanakan apel", "Menyiapkan apel", "Memeriksa kesiapan. Siap?"]
+    decision = rows.nth(2)
+    assert decision.get_by_label("Yes goes to").locator("option:checked").inner_text() == "1. Melaksanakan apel"
+    assert decision.get_by_label("No goes to").locator("option:checked").inner_text() == "2. Menyiapkan apel"
+    editor.locator("#sheet-preview svg").wait_for()
+    with editor.expect_navigation():
+        editor.get_by_role("button", name="Save draft").click()
+    editor.get_by_text("Saved.").wait_for()
+    draft.refresh_from_db()
+    steps = draft.data["langkah"]
+    assert [step["kegiatan"] for step in steps] == ["Melaksanakan apel", "Menyiapkan apel", "Memeriksa kesiapan. Siap?"]
+    assert (steps[2]["ya"], steps[2]["tidak"]) == (1, 2)
+    assert editor.evaluate("() => window.__violations") == []
+
+    # A phone: no handle; the buttons move the step.
+    editor.set_viewport_size({"width": 390, "height": 844})
+    assert not rows.nth(0).locator(".step-drag-handle").is_visible()
+    assert rows.nth(1).get_by_role("button", name="Move step up 2").is_visible()
