@@ -375,9 +375,8 @@ def signed_content(draft: SopDraft, user, acting) -> dict[str, Any]:
     return data
 
 
-@_atomic
-def draft_approve(*, draft: SopDraft, user) -> SopDraft:
-    """"Sahkan": the signer approves; the draft becomes the SOP's next revision (a new SOP's first)."""
+def _lock_for_signer(draft: SopDraft, user) -> tuple[SopDraft, object]:
+    """Lock a submitted draft for its signer's answer; return it with the Plt/Plh the signer acts as."""
     draft = _lock(draft)
     if draft.status != SopDraft.Status.SUBMITTED:
         raise Conflict(sign_refusal(draft, user) or "")
@@ -385,6 +384,13 @@ def draft_approve(*, draft: SopDraft, user) -> SopDraft:
     if refusal:
         raise NotAllowed(refusal)
     _allowed, acting = permissions.standing(user, draft.signer_position)
+    return draft, acting
+
+
+@_atomic
+def draft_approve(*, draft: SopDraft, user) -> SopDraft:
+    """"Sahkan": the signer approves; the draft becomes the SOP's next revision (a new SOP's first)."""
+    draft, acting = _lock_for_signer(draft, user)
     data = signed_content(draft, user, acting)
     problems = problems_of(draft, data)
     if problems:  # e.g. another SOP took its code since it was submitted
@@ -414,13 +420,7 @@ def draft_return(*, draft: SopDraft, user, reason: str) -> SopDraft:
         raise InvalidInput(_("say why the draft is returned: what should its editors change?"), field="reason")
     if len(reason) > 2000:
         raise InvalidInput(_("the reason may be at most 2,000 characters"), field="reason")
-    draft = _lock(draft)
-    if draft.status != SopDraft.Status.SUBMITTED:
-        raise Conflict(sign_refusal(draft, user) or "")
-    refusal = sign_refusal(draft, user)
-    if refusal:
-        raise NotAllowed(refusal)
-    _allowed, acting = permissions.standing(user, draft.signer_position)
+    draft, acting = _lock_for_signer(draft, user)
     draft.send_back(user=user, reason=reason)
     draft.save(update_fields=["status", "decided_by", "decided_at", "return_reason"])
     _event(draft, user, "return", SopDraft.Status.SUBMITTED, acting=acting, reason=reason)
